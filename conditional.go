@@ -1,0 +1,80 @@
+package httpcache
+
+import (
+	"net/http"
+	"strings"
+)
+
+// notModified reports whether r is a conditional GET or HEAD that e
+// satisfies, so that 304 Not Modified answers it (RFC 9110 Section 13.2.2).
+// If-None-Match takes precedence over If-Modified-Since, as in
+// http.ServeContent.
+func notModified(r *http.Request, e *Entry) bool {
+	if e.Status < 200 || e.Status > 299 {
+		return false
+	}
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		etag := e.Header.Get(headerETag)
+		return etag != "" && etagListMatches(inm, etag)
+	}
+	ims := r.Header.Get("If-Modified-Since")
+	if ims == "" {
+		return false
+	}
+	since, ok := parseHTTPDate(ims)
+	if !ok {
+		return false
+	}
+	lm := e.Header.Get(headerLastModified)
+	if lm == "" {
+		lm = e.Header.Get(headerDate)
+	}
+	modified, ok := parseHTTPDate(lm)
+	return ok && !modified.After(since)
+}
+
+// etagListMatches reports whether any entity-tag in the If-None-Match field
+// lines matches etag by the weak comparison (RFC 9110 Section 8.8.3.2), or
+// the field is "*".
+func etagListMatches(lines []string, etag string) bool {
+	want := strings.TrimPrefix(etag, "W/")
+	for _, line := range lines {
+		for line != "" {
+			var tag string
+			tag, line = nextETag(line)
+			if tag == "*" || (tag != "" && strings.TrimPrefix(tag, "W/") == want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nextETag returns the first entity-tag of a comma-separated list and the
+// rest of the list. A malformed element is returned as "" and skipped.
+func nextETag(s string) (tag, rest string) {
+	s = strings.TrimLeft(s, " \t,")
+	if s == "" {
+		return "", ""
+	}
+	if s[0] == '*' {
+		return "*", s[1:]
+	}
+	start := 0
+	if strings.HasPrefix(s, "W/") {
+		start = 2
+	}
+	if len(s) <= start || s[start] != '"' {
+		i := strings.IndexByte(s, ',')
+		if i < 0 {
+			return "", ""
+		}
+		return "", s[i+1:]
+	}
+	end := strings.IndexByte(s[start+1:], '"')
+	if end < 0 {
+		return "", ""
+	}
+	end += start + 2
+	return s[:end], s[end:]
+}

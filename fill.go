@@ -1,0 +1,234 @@
+package httpcache
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// maxFillAttempts bounds how often a waiter joins a flight again after
+// fills that failed, before it runs the handler on its own.
+const maxFillAttempts = 3
+
+// fill runs next for r, capturing its response for the store: through the
+// flight for l.key, so that concurrent misses run next once, unless the key
+// is known not to be shareable.
+func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup) {
+	for attempt := 0; ; attempt++ {
+		if attempt >= maxFillAttempts || c.core.hfm.has(l.key, now()) {
+			c.runFill(w, r, next, l, nil)
+			return
+		}
+		f, leader := c.core.flights.join(l.key)
+		if leader {
+			// Re-check the store inside the flight: a fill of this key may
+			// have completed between our lookup and the join, and its
+			// waiters (or we, after a rekey or a retry) must not run the
+			// handler again for nothing.
+			if e := c.get(r.Context(), l.key); e != nil && !l.forced && c.usable(r, e) {
+				c.core.flights.release(l.key, f, e, false)
+				c.serveEntry(w, r, e, now(), hitStatus(e.Lifetime-e.age(now())))
+				return
+			}
+			c.runFill(w, r, next, l, f)
+			return
+		}
+		switch c.await(w, r, l, f) {
+		case awaitServed:
+			return
+		case awaitAlone:
+			c.runFill(w, r, next, l, nil)
+			return
+		case awaitRekey:
+			var kb keyBuilder
+			l.vary = c.core.vary.get(l.primary, c.cfg.vary)
+			l.key = variantKey(&kb, l.primary, l.vary, r.Header)
+		}
+	}
+}
+
+// usable reports whether e can answer r as it is: r's variant, current and
+// fresh.
+func (c *Cache) usable(r *http.Request, e *Entry) bool {
+	return !e.NoCache && varyMatches(e, r.Header) && e.Lifetime > e.age(now()) && c.current(r.Context(), e)
+}
+
+// fillState is what a recorder needs to know about the fill it captures.
+type fillState struct {
+	c            *Cache
+	key          string
+	f            *flight // nil when the fill is not shared
+	reqTime      time.Time
+	hold304      bool   // the fill sent the stored validators: a 304 is for the cache
+	holdErrors   bool   // a stale entry answers a 5xx instead
+	clientStatus bool   // the response goes to a client, with Cache-Status
+	fwd          string // why the fill went to the handler: uri-miss, stale or request
+}
+
+// holdStatus reports whether a response with status is for the cache, not
+// the client.
+func (fl *fillState) holdStatus(status int) bool {
+	return (fl.hold304 && status == http.StatusNotModified) || (fl.holdErrors && status >= 500)
+}
+
+// unshareable releases the fill's waiters. After a server error they try
+// the flight again; otherwise the response is a property of the key (it
+// sets a cookie, is private, too large, a stream): they run the handler
+// themselves, and the key is remembered as not shareable for a while.
+func (fl *fillState) unshareable(reason string, status int) {
+	if reason == "status" && status >= 500 {
+		if fl.f != nil {
+			fl.c.core.flights.release(fl.key, fl.f, nil, true)
+		}
+		return
+	}
+	if d := fl.c.cfg.hitForMiss; d > 0 {
+		fl.c.core.hfm.add(fl.key, now().Add(d))
+	}
+	fl.release()
+}
+
+// release lets the fill's waiters go to run the handler themselves.
+func (fl *fillState) release() {
+	if fl.f != nil {
+		fl.c.core.flights.release(fl.key, fl.f, nil, false)
+	}
+}
+
+// runFill runs next for r through a recorder, then stores and shares the
+// response when the rules allow. f is the flight it leads, or nil.
+func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup, f *flight) {
+	fl := &fillState{c: c, key: l.key, f: f, reqTime: now(), clientStatus: true, fwd: l.fwd()}
+	fl.holdErrors = c.staleIfErrorOK(l)
+	epoch, epochErr := c.core.versions.Epoch(r.Context())
+	if epochErr != nil {
+		c.core.logger.ErrorContext(r.Context(), "httpcache: versions epoch", "err", epochErr)
+	}
+	st := &reqState{c: c, next: next, req: r}
+	defer st.startRefills()
+	req := c.fillRequest(r, st, l.stale, fl)
+	rec := &recorder{rw: w, c: c, req: r, fl: fl, capturing: epochErr == nil}
+	if len(w.Header()) > 0 {
+		rec.pre = w.Header().Clone()
+	}
+	if fl.hold304 || fl.holdErrors {
+		rec.own = w.Header().Clone()
+	}
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		c.core.flights.release(l.key, f, nil, true)
+		if rec.wroteHeader && !rec.held || !fl.holdErrors {
+			return // the panic goes on to net/http
+		}
+		v := recover()
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		c.core.logger.ErrorContext(r.Context(), "httpcache: handler panic, serving stale",
+			"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		c.serveStaleOnError(w, r, l, "panic")
+	}()
+	next.ServeHTTP(rec, req)
+	finished = true
+	c.fillDone(w, r, l, rec, st, epoch)
+}
+
+// fillDone stores and shares what a fill captured, and answers the client
+// when the response was held back from it.
+func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec *recorder, st *reqState, epoch uint64) {
+	f := rec.fl.f
+	if rec.hijacked {
+		c.core.flights.release(l.key, f, nil, false)
+		return
+	}
+	if !rec.wroteHeader {
+		rec.WriteHeader(http.StatusOK) // what net/http sends for a silent handler
+	}
+	switch {
+	case rec.held && rec.status == http.StatusNotModified:
+		e := c.freshen(l.stale, rec)
+		shared := c.finishEntry(r, l, e, st, rec, epoch)
+		c.serveEntry(w, r, e, now(), fillStatus(l.fwd(), shared != nil)+"; fwd-status=304")
+		c.core.flights.release(l.key, f, shared, shared == nil)
+		return
+	case rec.held:
+		c.core.flights.release(l.key, f, nil, true)
+		c.serveStaleOnError(w, r, l, "status-"+strconv.Itoa(rec.status))
+		return
+	}
+	e := rec.entry(r.Header)
+	if e == nil {
+		c.core.flights.release(l.key, f, nil, rec.capturing || rec.verdict.reason == "status")
+		return
+	}
+	shared := c.finishEntry(r, l, e, st, rec, epoch)
+	c.core.flights.release(l.key, f, shared, shared == nil)
+}
+
+// finishEntry gives e its tags and epoch and stores it, unless one of its
+// tags was invalidated after the fill started. It returns e when it was
+// stored, nil otherwise.
+func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, rec *recorder, epoch uint64) *Entry {
+	ctx := r.Context()
+	e.Epoch = epoch
+	e.Tags = entryTags(r, st.taken(), rec.headerTags)
+	latest, err := c.core.versions.Latest(ctx, e.Tags)
+	if err != nil {
+		c.core.logger.ErrorContext(ctx, "httpcache: versions latest", "err", err)
+		return nil
+	}
+	if latest > epoch {
+		return nil // invalidated while it was being made
+	}
+	var kb keyBuilder
+	key := variantKey(&kb, l.primary, e.Vary, r.Header)
+	if err := c.core.store.Set(ctx, key, e); err != nil {
+		c.core.logger.ErrorContext(ctx, "httpcache: store set", "err", err)
+		return nil
+	}
+	if !slices.Equal(e.Vary, l.vary) {
+		c.core.vary.set(l.primary, e.Vary, c.cfg.vary)
+	}
+	c.core.hfm.remove(l.key)
+	return e
+}
+
+// fillRequest returns the request next sees in a fill: st in its context,
+// and, when a stale entry has validators, a conditional request for them in
+// place of the client's own conditions.
+func (c *Cache) fillRequest(r *http.Request, st *reqState, stale *Entry, fl *fillState) *http.Request {
+	ctx := context.WithValue(r.Context(), stateKey{}, st)
+	conditional := len(r.Header["If-None-Match"]) > 0 || len(r.Header["If-Modified-Since"]) > 0
+	validators := stale != nil && hasValidator(stale.Header)
+	if !conditional && !validators {
+		return r.WithContext(ctx)
+	}
+	req := r.Clone(ctx)
+	// The client's own conditions would turn a storable 200 into a 304 only
+	// it can use; the cache answers them from the entry instead.
+	delete(req.Header, "If-None-Match")
+	delete(req.Header, "If-Modified-Since")
+	if validators {
+		setValidators(req.Header, stale)
+		fl.hold304 = true
+	}
+	return req
+}
+
+// setValidators makes h a conditional request for e's validators (RFC 9111
+// Section 4.3.1).
+func setValidators(h http.Header, e *Entry) {
+	if etag := e.Header.Get(headerETag); etag != "" {
+		h.Set("If-None-Match", etag)
+	}
+	if lm := e.Header.Get(headerLastModified); lm != "" {
+		h.Set("If-Modified-Since", lm)
+	}
+}

@@ -1,0 +1,220 @@
+package httpcache
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// verdict is what the cache decided about storing one response.
+type verdict struct {
+	reason        string // why the response is not stored; "" when it is
+	lifetime      time.Duration
+	swr, sie      time.Duration
+	mustReval     bool
+	noCache       bool
+	initialAge    time.Duration
+	vary          []string // canonical, sorted; WithVary included
+	dropFields    []string // named by qualified no-cache and private
+	shareableOnly bool     // not stored, but a property of the request, not of the key
+}
+
+// heuristic reports whether WithTTL applies to status: the statuses RFC 9110
+// Section 15.1 calls heuristically cacheable, less the negative ones (404,
+// 405, 410, 414, 501), which are stored only when the handler states their
+// freshness.
+func heuristic(status int) bool {
+	switch status {
+	case 200, 203, 204, 300, 301, 308:
+		return true
+	}
+	return false
+}
+
+// neverStored reports whether status is never stored, whatever the headers
+// say: interim, partial, not-modified and server-error responses.
+func neverStored(status int) bool {
+	switch {
+	case status < 200 || status > 599:
+		return true
+	case status == http.StatusPartialContent, status == http.StatusNotModified:
+		return true
+	case status == 500, status == 502, status == 503, status == 504:
+		return true
+	}
+	return false
+}
+
+// judge decides whether a response with status and header h, to a request
+// made at reqTime and answered at respTime, may be stored, and for how long
+// (RFC 9111 Sections 3 and 4.2).
+func (c *Cache) judge(status int, h http.Header, reqTime, respTime time.Time) verdict {
+	var v verdict
+	if neverStored(status) {
+		v.reason = "status"
+		return v
+	}
+	cc := parseCacheControl(h[headerCacheControl])
+	if v.reason = refusal(&cc, h); v.reason != "" {
+		return v
+	}
+	var ok bool
+	if v.vary, ok = c.varyNames(h); !ok {
+		v.reason = "vary"
+		return v
+	}
+	explicit := c.lifetime(&v, &cc, h, respTime, status)
+	if !explicit && (v.lifetime == 0 || !heuristic(status)) && !cc.noCache {
+		v.reason = "no freshness"
+		return v
+	}
+	v.noCache = cc.noCache
+	v.mustReval = cc.mustRevalidate || cc.proxyRevalidate || cc.sMaxAge >= 0
+	if (v.lifetime <= 0 || v.noCache) && !hasValidator(h) {
+		v.reason = "stale without validator"
+		return v
+	}
+	v.swr = pick(cc.staleWhileRevalidate, c.cfg.swr)
+	v.sie = pick(cc.staleIfError, c.cfg.sie)
+	v.dropFields = append(cc.noCacheFields, cc.privateFields...)
+	v.initialAge = initialAge(h, reqTime, respTime)
+	return v
+}
+
+// refusal returns why response directives or fields forbid storing, or "".
+func refusal(cc *cacheControl, h http.Header) string {
+	switch {
+	case cc.noStore:
+		return "no-store"
+	case cc.private:
+		return "private"
+	case len(h["Set-Cookie"]) > 0:
+		return "set-cookie"
+	case len(h["Trailer"]) > 0:
+		return "trailer"
+	case isEventStream(h.Get("Content-Type")):
+		return "event-stream"
+	}
+	return ""
+}
+
+// lifetime sets v.lifetime from s-maxage, max-age or Expires, or from
+// WithTTL for a response that states none; it reports whether the response
+// stated its freshness.
+func (c *Cache) lifetime(v *verdict, cc *cacheControl, h http.Header, respTime time.Time, status int) bool {
+	switch {
+	case cc.sMaxAge >= 0:
+		v.lifetime = time.Duration(cc.sMaxAge) * time.Second
+	case cc.maxAge >= 0:
+		v.lifetime = time.Duration(cc.maxAge) * time.Second
+	case len(h["Expires"]) > 0:
+		expires, ok := parseHTTPDate(h.Get("Expires"))
+		if !ok {
+			return true // an invalid Expires means already expired
+		}
+		date, ok := parseHTTPDate(h.Get(headerDate))
+		if !ok {
+			date = respTime
+		}
+		v.lifetime = max(expires.Sub(date), 0)
+	default:
+		if heuristic(status) {
+			v.lifetime = c.cfg.ttl
+		}
+		return false
+	}
+	return true
+}
+
+// initialAge is the corrected initial age of RFC 9111 Section 4.2.3.
+func initialAge(h http.Header, reqTime, respTime time.Time) time.Duration {
+	apparent := time.Duration(0)
+	if date, ok := parseHTTPDate(h.Get(headerDate)); ok {
+		apparent = max(respTime.Sub(date), 0)
+	}
+	corrected := respTime.Sub(reqTime) + ageValue(h.Get(headerAge))
+	return max(apparent, corrected, 0)
+}
+
+// maxDelta is the largest delta-seconds the cache represents; larger values
+// count as this (RFC 9111 Section 1.2.2).
+const maxDelta = 1 << 31
+
+// ageValue parses an Age field: its first list member, as delta-seconds,
+// clamped to maxDelta; a malformed value counts as 0.
+func ageValue(s string) time.Duration {
+	if i := strings.IndexByte(s, ','); i >= 0 {
+		s = s[:i] // a list, against the grammar: use the first member (RFC 9111 Section 5.1)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n > maxDelta {
+		n = maxDelta // only digits, so the error is an overflow
+	}
+	return time.Duration(n) * time.Second
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream, in any
+// case (media types are case-insensitive, RFC 9110 Section 8.3.1).
+func isEventStream(ct string) bool {
+	const es = "text/event-stream"
+	ct = strings.TrimSpace(ct)
+	return len(ct) >= len(es) && strings.EqualFold(ct[:len(es)], es)
+}
+
+// pick returns a directive's window if present, else the policy's.
+func pick(directive int64, policy time.Duration) time.Duration {
+	if directive >= 0 {
+		return time.Duration(directive) * time.Second
+	}
+	return policy
+}
+
+func hasValidator(h http.Header) bool {
+	return len(h[headerETag]) > 0 || len(h[headerLastModified]) > 0
+}
+
+// varyNames returns the canonical, sorted request fields a response varies
+// on, WithVary included; ok is false for Vary: * or a malformed name.
+func (c *Cache) varyNames(h http.Header) (names []string, ok bool) {
+	lines := h[headerVary]
+	if len(lines) == 0 {
+		return c.cfg.vary, true
+	}
+	names = append(names, c.cfg.vary...)
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ",") {
+			part = strings.TrimSpace(part)
+			switch {
+			case part == "":
+			case part == "*" || !validFieldName(part):
+				return nil, false
+			default:
+				names = append(names, http.CanonicalHeaderKey(part))
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), true
+}
+
+// validFieldName reports whether s is an RFC 9110 token.
+func validFieldName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b <= ' ' || b >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", b) >= 0 {
+			return false
+		}
+	}
+	return s != ""
+}

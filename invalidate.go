@@ -1,0 +1,285 @@
+package httpcache
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// ErrNoCache is returned by [Invalidate] when its context did not come
+// through [Cache.Handler], so there is no cache to invalidate.
+var ErrNoCache = errors.New("httpcache: no cache in context")
+
+// Reserved tags start with a control byte, which validTag refuses, so a
+// user's tag never collides with them.
+const (
+	tagAll    = "\x00all"  // carried by every entry: InvalidateAll bumps it
+	tagURLPfx = "\x01url " // then host and path: the implicit URL tag
+)
+
+// stateKey is the context key of a request's *reqState.
+type stateKey struct{}
+
+// reqState is what a handler reaches through its request's context: the
+// cache, and the tags it gives the response it is producing.
+type reqState struct {
+	c    *Cache
+	next http.Handler  // the handler the request went to, for Refill
+	req  *http.Request // the request as it reached Handler
+
+	mu      sync.Mutex // guards tags and refills
+	tags    []string
+	refills []*url.URL
+}
+
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(stateKey{}).(*reqState)
+	return st
+}
+
+// add records tags, dropping invalid ones and those past maxTags.
+func (st *reqState) add(ctx context.Context, tags []string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, t := range tags {
+		if !validTag(t) || len(st.tags) >= maxTags {
+			st.c.core.logger.WarnContext(ctx, "httpcache: tag dropped", "tag", t, "max", maxTags)
+			continue
+		}
+		st.tags = append(st.tags, t)
+	}
+}
+
+// taken returns the tags recorded so far.
+func (st *reqState) taken() []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.tags
+}
+
+// Tag labels the response being produced for ctx's request with tags, so
+// that invalidating any of them drops the entry. A handler calls it with
+// r.Context() before it returns; with a context that did not come through
+// [Cache.Handler] it does nothing. A tag is 1 to 256 bytes without control
+// characters; invalid tags, and those past 64 per response, are dropped and
+// logged. Tag is safe for concurrent use.
+func Tag(ctx context.Context, tags ...string) {
+	if st := stateFrom(ctx); st != nil {
+		st.add(ctx, tags)
+	}
+}
+
+// Invalidate drops every entry tagged with any of tags from the cache whose
+// handler ctx's request came through, in every policy of that cache. It is
+// the hook a handler calls when it writes data. It returns [ErrNoCache] when
+// ctx did not come through [Cache.Handler]. See [Cache.Invalidate].
+func Invalidate(ctx context.Context, tags ...string) error {
+	st := stateFrom(ctx)
+	if st == nil {
+		return ErrNoCache
+	}
+	return st.c.Invalidate(ctx, tags...)
+}
+
+// Invalidate drops every entry tagged with any of tags, through every
+// policy of the cache. It bumps the tags' versions in O(len(tags)) and
+// deletes nothing: entries whose versions fell behind are misses and age
+// out of the store. Once it returns nil, no request is served an entry
+// filled before the call (unless [WithSoftPurge] is on). Invalid tags,
+// which no entry can carry, are reported in the error; the valid ones are
+// invalidated all the same. It applies to future requests.
+func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
+	valid := make([]string, 0, len(tags))
+	var bad []string
+	for _, t := range tags {
+		if validTag(t) {
+			valid = append(valid, t)
+		} else {
+			bad = append(bad, t)
+		}
+	}
+	if err := c.bump(ctx, valid); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("httpcache: invalid tags %q (1 to %d bytes, no control characters)", bad, maxTagLen)
+	}
+	return nil
+}
+
+// InvalidateAll drops every entry of the cache, through every policy, as a
+// change of [WithVersion] would. It applies to future requests.
+func (c *Cache) InvalidateAll(ctx context.Context) error {
+	return c.bump(ctx, []string{tagAll})
+}
+
+// InvalidateURL drops every entry filled for rawURL's host and path, all
+// query strings and variants included, as a successful unsafe request to
+// that URL does. rawURL must be absolute. It applies to future requests.
+func (c *Cache) InvalidateURL(ctx context.Context, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("httpcache: InvalidateURL %q: not an absolute URL", rawURL)
+	}
+	return c.bump(ctx, []string{urlTag(u.Host, u.EscapedPath())})
+}
+
+func (c *Cache) bump(ctx context.Context, tags []string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	if err := c.core.versions.Bump(ctx, tags); err != nil {
+		return fmt.Errorf("httpcache: invalidate: %w", err)
+	}
+	return nil
+}
+
+// urlTag is the implicit tag of every entry filled for host and path.
+func urlTag(host, escapedPath string) string {
+	if escapedPath == "" {
+		escapedPath = "/"
+	}
+	return tagURLPfx + strings.ToLower(host) + escapedPath
+}
+
+// entryTags returns the tags of an entry for r: the reserved ones, then the
+// handler's and the response header's, deduplicated, at most maxTags of
+// them beyond the reserved two.
+func entryTags(r *http.Request, handler, header []string) []string {
+	tags := make([]string, 0, 2+len(handler)+len(header))
+	tags = append(tags, tagAll, urlTag(r.Host, r.URL.EscapedPath()))
+	for _, src := range [2][]string{handler, header} {
+		for _, t := range src {
+			if len(tags) < 2+maxTags && !containsString(tags[2:], t) {
+				tags = append(tags, t)
+			}
+		}
+	}
+	return tags
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// takeHeaderTags returns the tags a response's header names and removes the
+// tag fields from it, logging what it had to drop.
+func takeHeaderTags(c *Cache, r *http.Request, h http.Header) []string {
+	tags, err := headerTags(h)
+	if err != nil {
+		c.core.logger.WarnContext(r.Context(), "httpcache: response tags", "url", r.URL.String(), "err", err)
+	}
+	stripTagHeaders(h)
+	return tags
+}
+
+// serveUnsafe sends a request with an unsafe method to next with the hook
+// in its context; a 2xx or 3xx response invalidates what the request named
+// as soon as its status is written (RFC 9111 Section 4.4).
+func (c *Cache) serveUnsafe(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	iw := &invalidatingWriter{rw: w, c: c, r: r}
+	w.Header()[headerCacheStatus] = []string{statusMethod}
+	st := &reqState{c: c, next: next, req: r}
+	defer st.startRefills() // after the invalidation, or the refills would be refused
+	next.ServeHTTP(iw, withState(r, st))
+	if !iw.wroteHeader {
+		iw.WriteHeader(http.StatusOK)
+	}
+}
+
+// invalidatingWriter passes a response through, invalidating the URLs it
+// names when its status says the request succeeded.
+type invalidatingWriter struct {
+	rw          http.ResponseWriter
+	c           *Cache
+	r           *http.Request
+	wroteHeader bool
+}
+
+var (
+	_ http.Flusher  = (*invalidatingWriter)(nil)
+	_ http.Hijacker = (*invalidatingWriter)(nil)
+)
+
+func (w *invalidatingWriter) Header() http.Header         { return w.rw.Header() }
+func (w *invalidatingWriter) Unwrap() http.ResponseWriter { return w.rw }
+
+func (w *invalidatingWriter) WriteHeader(code int) {
+	if !w.wroteHeader && code >= 200 {
+		w.wroteHeader = true
+		w.invalidate(code)
+	}
+	w.rw.WriteHeader(code)
+}
+
+func (w *invalidatingWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.rw.Write(p)
+}
+
+func (w *invalidatingWriter) FlushError() error {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return http.NewResponseController(w.rw).Flush()
+}
+
+func (w *invalidatingWriter) Flush() { _ = w.FlushError() }
+
+func (w *invalidatingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.wroteHeader = true
+	return http.NewResponseController(w.rw).Hijack()
+}
+
+// invalidate bumps the request URL, the same-origin Location and
+// Content-Location, and the Cache-Group-Invalidation groups of a 2xx or 3xx
+// response; it strips the tag fields either way.
+func (w *invalidatingWriter) invalidate(code int) {
+	h := w.rw.Header()
+	groups, err := parseCacheGroups(h["Cache-Group-Invalidation"])
+	stripTagHeaders(h)
+	if code < 200 || code > 399 {
+		return
+	}
+	ctx := w.r.Context()
+	if err != nil {
+		w.c.core.logger.WarnContext(ctx, "httpcache: Cache-Group-Invalidation", "err", err)
+	}
+	tags := []string{urlTag(w.r.Host, w.r.URL.EscapedPath())}
+	for _, name := range [...]string{"Location", "Content-Location"} {
+		if t, ok := sameOriginTag(w.r, h.Get(name)); ok {
+			tags = append(tags, t)
+		}
+	}
+	for _, g := range groups {
+		if validTag(g) {
+			tags = append(tags, g)
+		}
+	}
+	if err := w.c.bump(context.WithoutCancel(ctx), tags); err != nil {
+		w.c.core.logger.ErrorContext(ctx, "httpcache: invalidate after "+w.r.Method, "err", err)
+	}
+}
+
+// sameOriginTag returns the URL tag of ref, resolved against r's URL, when
+// it has r's host.
+func sameOriginTag(r *http.Request, ref string) (string, bool) {
+	u, ok := sameOriginURL(r, ref)
+	if !ok {
+		return "", false
+	}
+	return urlTag(u.Host, u.EscapedPath()), true
+}

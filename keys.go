@@ -1,0 +1,118 @@
+package httpcache
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"net/http"
+	"strings"
+)
+
+// KeyFunc returns the string that names the resource a request asks for. The
+// cache combines it, length-prefixed and hashed, with the global version
+// ([WithVersion]), the method class (HEAD reads what GET stored) and the
+// request header fields the response varies on, so a KeyFunc needs none of
+// those. Returning "" makes the request bypass the cache.
+//
+// The default ([DefaultKey]) is the request's host, path and raw query. A
+// KeyFunc that drops part of the URL (a tracking parameter, say) must only
+// drop what cannot change the response, or one user's response is served to
+// another.
+type KeyFunc func(r *http.Request) string
+
+// maxKeyInput bounds the bytes of a request's URL the cache will key on;
+// longer requests bypass the cache (they are rarely worth a slot and cost a
+// hash of their whole length).
+const maxKeyInput = 8 << 10
+
+// DefaultKey is the default [KeyFunc]: the request's host (lower-cased), its
+// escaped path and its raw query, each length-prefixed so that no two
+// distinct requests share a key.
+func DefaultKey(r *http.Request) string {
+	return string(appendResource(nil, r))
+}
+
+// appendResource appends the length-prefixed host, path and raw query of r.
+func appendResource(b []byte, r *http.Request) []byte {
+	b = appendPart(b, strings.ToLower(r.Host))
+	b = appendPart(b, r.URL.EscapedPath())
+	return appendPart(b, r.URL.RawQuery)
+}
+
+// appendPart appends s prefixed with its length as a uvarint, which makes any
+// sequence of parts decodable, hence injective.
+func appendPart(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// keyBuilder assembles the bytes a key hashes. Its zero value is ready; it
+// keeps a small inline buffer so that typical keys do not allocate.
+type keyBuilder struct {
+	buf [512]byte
+	b   []byte
+}
+
+// primary returns the hash of version, method class and resource: the key
+// under which the cache remembers what the resource varies on, and the
+// entry's key when it varies on nothing.
+func (c *Cache) primaryKey(kb *keyBuilder, r *http.Request) (key [sha256.Size]byte, ok bool) {
+	kb.b = kb.buf[:0]
+	kb.b = appendPart(kb.b, c.cfg.version)
+	kb.b = appendPart(kb.b, methodClass(r.Method))
+	if c.cfg.keyFunc != nil {
+		res := c.cfg.keyFunc(r)
+		if res == "" || len(res) > maxKeyInput {
+			return key, false
+		}
+		kb.b = appendPart(kb.b, res)
+	} else {
+		if len(r.Host)+len(r.URL.Path)+len(r.URL.RawPath)+len(r.URL.RawQuery) > maxKeyInput {
+			return key, false
+		}
+		kb.b = appendResource(kb.b, r)
+	}
+	return sha256.Sum256(kb.b), true
+}
+
+// variantKey returns the key of the variant of primary selected by the values
+// that r has for the (canonical, sorted) header names in vary. With no names
+// it is primary itself.
+func variantKey(kb *keyBuilder, primary [sha256.Size]byte, vary []string, h http.Header) string {
+	if len(vary) == 0 {
+		return string(primary[:])
+	}
+	kb.b = append(kb.buf[:0], primary[:]...)
+	kb.b = appendVaryValues(kb.b, vary, h)
+	sum := sha256.Sum256(kb.b)
+	return string(sum[:])
+}
+
+// appendVaryValues appends, for each name, the name, whether the header is
+// present, and each of its field lines. An absent header and an empty one
+// encode differently.
+func appendVaryValues(b []byte, vary []string, h http.Header) []byte {
+	b = binary.AppendUvarint(b, uint64(len(vary)))
+	for _, name := range vary {
+		b = appendPart(b, name)
+		vv, present := h[name]
+		if !present {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(vv)))
+		for _, v := range vv {
+			b = appendPart(b, v)
+		}
+	}
+	return b
+}
+
+// methodClass reports the method whose entries a request reads: HEAD reads
+// what GET stored.
+func methodClass(method string) string {
+	if method == http.MethodHead {
+		return http.MethodGet
+	}
+	return method
+}

@@ -1,0 +1,102 @@
+package httpcache
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Refill asks the cache to fill targets again, in the background, through
+// the handler that ctx's request went to: write-through, so that the first
+// reader after a write gets a hit instead of waiting for the handler. A
+// handler that writes calls it after [Invalidate], with r.Context().
+//
+// Each target is a path (with an optional query) or an absolute URL of the
+// request's own host; the refill is a GET without the client's header
+// fields, so it fills the variant such a request selects. Refills start
+// once the writing handler has returned (and its own invalidation is done);
+// they count against [WithMaxRefreshes], skip targets whose refill is
+// already running, and [Cache.Wait] waits for them. Refill returns
+// [ErrNoCache] when ctx did not come through [Cache.Handler], and an error
+// naming the targets it refused (malformed, or of another host).
+func Refill(ctx context.Context, targets ...string) error {
+	st := stateFrom(ctx)
+	if st == nil {
+		return ErrNoCache
+	}
+	var bad []string
+	for _, t := range targets {
+		u, ok := sameOriginURL(st.req, t)
+		if !ok {
+			bad = append(bad, t)
+			continue
+		}
+		st.mu.Lock()
+		st.refills = append(st.refills, u)
+		st.mu.Unlock()
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("httpcache: Refill: not a path or URL of this host: %q", bad)
+	}
+	return nil
+}
+
+// sameOriginURL resolves target against r's URL; ok is false for another
+// host or a malformed target.
+func sameOriginURL(r *http.Request, target string) (*url.URL, bool) {
+	u, err := url.Parse(target)
+	if err != nil || target == "" {
+		return nil, false
+	}
+	base := &url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath}
+	u = base.ResolveReference(u)
+	if !strings.EqualFold(u.Host, r.Host) {
+		return nil, false
+	}
+	return u, true
+}
+
+// startRefills starts the refills the handler asked for.
+func (st *reqState) startRefills() {
+	st.mu.Lock()
+	refills := st.refills
+	st.refills = nil
+	st.mu.Unlock()
+	for _, u := range refills {
+		st.c.startRefill(st.req, st.next, u)
+	}
+}
+
+// startRefill fills u in the background through next, unless a refresh of
+// its key runs already or the bound on background work is reached.
+func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
+	if c.core.closed.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(orig.Context()), c.cfg.refreshTimeout)
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, u.RequestURI(), nil)
+	if err != nil {
+		cancel()
+		return
+	}
+	r.Host, r.RemoteAddr, r.Proto, r.ProtoMajor, r.ProtoMinor = orig.Host, orig.RemoteAddr, orig.Proto, orig.ProtoMajor, orig.ProtoMinor
+	r.URL.Host, r.URL.Scheme = "", ""
+	var kb keyBuilder
+	primary, ok := c.primaryKey(&kb, r)
+	if !ok {
+		cancel()
+		return
+	}
+	l := &lookup{primary: primary, rcc: noRequestDirectives()}
+	l.vary = c.core.vary.get(primary, c.cfg.vary)
+	l.key = variantKey(&kb, primary, l.vary, r.Header)
+	f, leader := c.core.refreshes.join(l.key)
+	if !leader || !c.core.bg.start() {
+		c.core.refreshes.release(l.key, f, nil, false)
+		cancel()
+		return
+	}
+	go c.refresh(r, cancel, next, l, f)
+}

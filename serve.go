@@ -1,0 +1,269 @@
+package httpcache
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Header names the cache reads or writes, in canonical form.
+const (
+	headerAge          = "Age"
+	headerCacheStatus  = "Cache-Status"
+	headerCacheControl = "Cache-Control"
+	headerContentLen   = "Content-Length"
+	headerDate         = "Date"
+	headerETag         = "Etag"
+	headerLastModified = "Last-Modified"
+	headerVary         = "Vary"
+)
+
+// Cache-Status values (RFC 9211) for responses not served from an entry.
+const (
+	statusBypass   = "httpcache; fwd=bypass"
+	statusMethod   = "httpcache; fwd=method"
+	statusMiss     = "httpcache; fwd=uri-miss"
+	statusStored   = "httpcache; fwd=uri-miss; stored"
+	statusRequest  = "httpcache; fwd=request"
+	statusStale    = "httpcache; fwd=stale"
+	statusCollapse = "httpcache; fwd=uri-miss; collapsed"
+)
+
+// lookup is what the cacheable path knows about one request.
+type lookup struct {
+	primary [32]byte
+	key     string
+	vary    []string // the names the key was built with
+	rcc     cacheControl
+	now     time.Time
+	stale   *Entry // a stored entry that cannot be served as is, if any
+	forced  bool   // the client asked to bypass stored entries (no-cache)
+}
+
+// fwd is the RFC 9211 fwd parameter of a fill for l: the client asked for
+// it, a stale entry needed it, or there was no entry.
+func (l *lookup) fwd() string {
+	switch {
+	case l.forced:
+		return "request"
+	case l.stale != nil:
+		return "stale"
+	}
+	return "uri-miss"
+}
+
+// fillStatus is the Cache-Status of a response filled for fwd.
+func fillStatus(fwd string, stored bool) string {
+	switch {
+	case fwd == "stale" && stored:
+		return statusStale + "; stored"
+	case fwd == "stale":
+		return statusStale
+	case fwd == "request" && stored:
+		return statusRequest + "; stored"
+	case fwd == "request":
+		return statusRequest
+	case stored:
+		return statusStored
+	}
+	return statusMiss
+}
+
+// serveCacheable is the cacheable path: key, lookup, then serve fresh,
+// serve stale and refresh, or fill.
+func (c *Cache) serveCacheable(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	var kb keyBuilder
+	primary, ok := c.primaryKey(&kb, r)
+	if !ok {
+		c.serveForward(w, r, next, statusBypass)
+		return
+	}
+	l := &lookup{primary: primary, now: now()}
+	l.vary = c.core.vary.get(primary, c.cfg.vary)
+	l.key = variantKey(&kb, primary, l.vary, r.Header)
+	l.rcc = parseCacheControl(r.Header[headerCacheControl])
+	e := c.get(r.Context(), l.key)
+	if e != nil && c.serveStored(w, r, next, l, e) {
+		return
+	}
+	if l.rcc.onlyIfCached {
+		w.Header()[headerCacheStatus] = []string{statusMiss}
+		w.WriteHeader(http.StatusGatewayTimeout)
+		return
+	}
+	if r.Method == http.MethodHead {
+		// A HEAD miss stores nothing: its empty body must never answer a GET.
+		c.serveForward(w, r, next, statusMiss)
+		return
+	}
+	c.fill(w, r, next, l)
+}
+
+// serveStored serves r from e when the rules allow it, starting a refresh
+// if e is stale; it reports false when the request must be filled, leaving
+// in l.stale what a conditional or stale-if-error fill can use.
+func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup, e *Entry) bool {
+	if !varyMatches(e, r.Header) {
+		return false
+	}
+	current := c.current(r.Context(), e)
+	if !current && !c.cfg.softPurge {
+		return false
+	}
+	l.stale = e
+	ttl := e.Lifetime - e.age(l.now)
+	switch {
+	case !current:
+		return c.serveStale(w, r, next, l, e, ttl)
+	case l.rcc.noCache || e.NoCache || (l.rcc.maxAge >= 0 && e.age(l.now) > time.Duration(l.rcc.maxAge)*time.Second):
+		l.forced = l.rcc.noCache || l.rcc.maxAge >= 0
+		return false
+	case ttl > 0 && (l.rcc.minFresh < 0 || ttl >= time.Duration(l.rcc.minFresh)*time.Second):
+		c.serveEntry(w, r, e, l.now, hitStatus(ttl))
+		return true
+	case ttl > 0:
+		return false
+	case l.rcc.maxStale >= 0 && !e.MustRevalidate && -ttl <= time.Duration(l.rcc.maxStale)*time.Second:
+		c.serveEntry(w, r, e, l.now, hitStatus(ttl))
+		return true
+	}
+	return c.serveStale(w, r, next, l, e, ttl)
+}
+
+// serveStale serves e, stale by -ttl, inside its stale-while-revalidate
+// window and starts its refresh; it reports false outside the window.
+func (c *Cache) serveStale(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup, e *Entry, ttl time.Duration) bool {
+	if e.MustRevalidate || e.NoCache {
+		return false
+	}
+	window := e.StaleWhileRevalidate
+	if c.cfg.softPurge && !c.current(r.Context(), e) {
+		window = max(window, time.Until(e.Expires()))
+	}
+	if ttl > 0 {
+		ttl = 0 // an invalidated entry still in its lifetime is stale
+	}
+	if -ttl > window {
+		return false
+	}
+	c.startRefresh(r, next, l, e)
+	c.serveEntry(w, r, e, l.now, hitStatus(min(ttl, -time.Second)))
+	return true
+}
+
+// get reads key from the store, failing open.
+func (c *Cache) get(ctx context.Context, key string) *Entry {
+	e, err := c.core.store.Get(ctx, key)
+	if err != nil {
+		c.core.logger.ErrorContext(ctx, "httpcache: store get", "err", err)
+		return nil
+	}
+	return e
+}
+
+// current reports whether none of e's tags was invalidated after its fill
+// started. A versions error counts as not current: serving data that may
+// have been invalidated is worse than a miss.
+func (c *Cache) current(ctx context.Context, e *Entry) bool {
+	latest, err := c.core.versions.Latest(ctx, e.Tags)
+	if err != nil {
+		c.core.logger.ErrorContext(ctx, "httpcache: versions latest", "err", err)
+		return false
+	}
+	return latest <= e.Epoch
+}
+
+// varyMatches reports whether h has, for every field e varies on, the
+// values the request that produced e had (RFC 9111 Section 4.1).
+func varyMatches(e *Entry, h http.Header) bool {
+	for _, name := range e.Vary {
+		got, present := h[name]
+		want, wasPresent := e.RequestHeader[name]
+		if present != wasPresent || len(got) != len(want) {
+			return false
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// age reports e's current age (RFC 9111 Section 4.2.3).
+func (e *Entry) age(now time.Time) time.Duration {
+	resident := now.Sub(e.ResponseTime)
+	if resident < 0 {
+		resident = 0
+	}
+	return e.InitialAge + resident
+}
+
+// serveEntry writes e as the response to r: its header values copied, Age
+// and Cache-Status set, and 304 Not Modified for a matching conditional
+// request.
+func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time, status string) {
+	h := w.Header()
+	copyHeader(h, e.Header)
+	h[headerAge] = []string{seconds(e.age(now))}
+	prependCacheStatus(h, status)
+	if notModified(r, e) {
+		// As http.ServeContent: a 304 carries no representation metadata.
+		delete(h, headerContentLen)
+		delete(h, "Content-Type")
+		delete(h, "Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.WriteHeader(e.Status)
+	if r.Method != http.MethodHead && len(e.Body) > 0 {
+		w.Write(e.Body) //nolint:errcheck // the client hung up; nothing to tell it
+	}
+}
+
+// copyHeader copies src into dst value by value, with one allocation for all
+// the values; each value slice is capped so an append on one cannot write
+// into its neighbour.
+func copyHeader(dst, src http.Header) {
+	n := 0
+	for _, vv := range src {
+		n += len(vv)
+	}
+	all := make([]string, n)
+	i := 0
+	for k, vv := range src {
+		j := i + copy(all[i:], vv)
+		dst[k] = all[i:j:j]
+		i = j
+	}
+}
+
+// prependCacheStatus adds the cache's member in front of any Cache-Status
+// an upstream cache set (RFC 9211 Section 2).
+func prependCacheStatus(h http.Header, status string) {
+	if prev := h[headerCacheStatus]; len(prev) > 0 {
+		h[headerCacheStatus] = append([]string{status}, prev...)
+		return
+	}
+	h[headerCacheStatus] = []string{status}
+}
+
+// hitStatus is the Cache-Status of a hit with ttl of freshness left
+// (negative when stale), counted in the whole seconds Age counts in.
+func hitStatus(ttl time.Duration) string {
+	secs := int64(ttl / time.Second)
+	if ttl%time.Second != 0 && ttl > 0 {
+		secs++ // the lifetime less the whole seconds of Age
+	}
+	return "httpcache; hit; ttl=" + strconv.FormatInt(secs, 10)
+}
+
+// seconds formats d as whole non-negative seconds, the form of Age.
+func seconds(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10)
+}

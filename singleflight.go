@@ -1,0 +1,119 @@
+package httpcache
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// flight is one fill in progress; waiters block on done.
+type flight struct {
+	done chan struct{} // closed by release
+
+	// Set once, before done is closed.
+	entry *Entry // the stored entry, when it can be shared
+	retry bool   // the fill failed; waiters should try the flight again
+}
+
+// group is the set of fills in progress, one per key, in the manner of
+// x/sync/singleflight. Unlike groupcache's own singleflight, a leader that
+// panics releases its key (golang/groupcache#139): release runs from a
+// deferred call.
+type group struct {
+	mu sync.Mutex         // guards m
+	m  map[string]*flight // nil until the first join
+}
+
+// join returns the flight for key and whether the caller leads it: a
+// leader must call release exactly once.
+func (g *group) join(key string) (f *flight, leader bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if f, ok := g.m[key]; ok {
+		return f, false
+	}
+	if g.m == nil {
+		g.m = make(map[string]*flight)
+	}
+	f = &flight{done: make(chan struct{})}
+	g.m[key] = f
+	return f, true
+}
+
+// release ends f, handing entry (or a retry) to its waiters. Only the first
+// call for a flight has an effect, so a leader may release early (its
+// response turned out not shareable) and again when it returns.
+func (g *group) release(key string, f *flight, entry *Entry, retry bool) {
+	if f == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m[key] != f {
+		return
+	}
+	delete(g.m, key)
+	f.entry, f.retry = entry, retry
+	close(f.done)
+}
+
+// awaited is the outcome of waiting for another request's fill.
+type awaited int
+
+const (
+	awaitServed awaited = iota // the waiter's response is written (or its client left)
+	awaitRetry                 // the fill failed: try the flight again
+	awaitRekey                 // the fill taught the key's Vary: look up again
+	awaitAlone                 // run the handler without the flight
+)
+
+// await waits for f on behalf of r, for at most the lock timeout, and
+// serves the shared entry if it suits r.
+func (c *Cache) await(w http.ResponseWriter, r *http.Request, l *lookup, f *flight) awaited {
+	t := time.NewTimer(c.cfg.lockTimeout)
+	defer t.Stop()
+	select {
+	case <-f.done:
+	case <-r.Context().Done():
+		return awaitServed
+	case <-t.C:
+		if c.serveStaleOnError(w, r, l, "lock-timeout") {
+			return awaitServed
+		}
+		return awaitAlone
+	}
+	e := f.entry
+	switch {
+	case f.retry:
+		return awaitRetry
+	case e == nil:
+		return awaitAlone
+	case !varyMatches(e, r.Header):
+		return awaitRekey
+	case !c.current(r.Context(), e):
+		return awaitRetry
+	}
+	c.serveEntry(w, r, e, now(), statusCollapse)
+	return awaitServed
+}
+
+// serveStaleOnError serves l.stale when stale-if-error allows it; detail
+// says why the fill failed.
+func (c *Cache) serveStaleOnError(w http.ResponseWriter, r *http.Request, l *lookup, detail string) bool {
+	if !c.staleIfErrorOK(l) {
+		return false
+	}
+	ttl := l.stale.Lifetime - l.stale.age(now())
+	c.serveEntry(w, r, l.stale, now(), hitStatus(min(ttl, 0))+"; detail="+detail)
+	return true
+}
+
+// staleIfErrorOK reports whether l.stale may answer a failed fill.
+func (c *Cache) staleIfErrorOK(l *lookup) bool {
+	e := l.stale
+	if e == nil || e.MustRevalidate || e.NoCache {
+		return false
+	}
+	window := max(e.StaleIfError, time.Duration(max(l.rcc.staleIfError, 0))*time.Second)
+	return -(e.Lifetime-e.age(now())) <= window && window > 0
+}

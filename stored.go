@@ -1,0 +1,110 @@
+package httpcache
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// hopByHop are the fields that describe one connection, not the response
+// (RFC 9110 Section 7.6.1); they are never stored (RFC 9111 Section 3.1).
+var hopByHop = [...]string{
+	"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Transfer-Encoding",
+	"Upgrade", "Trailer", "Proxy-Authenticate", "Proxy-Authentication-Info",
+}
+
+// storedHeader returns the header an entry keeps: a clone of h without
+// hop-by-hop fields, the fields Connection names, the fields named by
+// qualified no-cache and private directives, and the cache's own
+// Cache-Status; with Date added when the handler set none.
+func storedHeader(h http.Header, drop []string, respTime time.Time) http.Header {
+	s := h.Clone()
+	for _, line := range s["Connection"] {
+		for name := range strings.SplitSeq(line, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				delete(s, http.CanonicalHeaderKey(name))
+			}
+		}
+	}
+	for _, name := range hopByHop {
+		delete(s, name)
+	}
+	for _, name := range drop {
+		delete(s, name)
+	}
+	if cs := s[headerCacheStatus]; len(cs) > 0 && strings.HasPrefix(cs[0], "httpcache;") {
+		s[headerCacheStatus] = cs[1:]
+		if len(cs) == 1 {
+			delete(s, headerCacheStatus)
+		}
+	}
+	if len(s[headerDate]) == 0 {
+		s[headerDate] = []string{respTime.UTC().Format(http.TimeFormat)}
+	}
+	return s
+}
+
+// completeHeader adds to a stored header what net/http would have added on
+// the wire: Content-Length, and a sniffed Content-Type, so that a HEAD
+// answered from the entry says what the GET did.
+func completeHeader(h http.Header, status int, body []byte) {
+	if !bodyAllowed(status) {
+		return
+	}
+	if _, set := h["Content-Type"]; !set && len(body) > 0 && len(h["Content-Encoding"]) == 0 {
+		h["Content-Type"] = []string{http.DetectContentType(body)}
+	}
+	if len(h[headerContentLen]) == 0 {
+		h[headerContentLen] = []string{strconv.Itoa(len(body))}
+	}
+}
+
+// bodyAllowed reports whether a response with status may have a body.
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// varyValues returns the values h has for names; absent fields stay absent.
+func varyValues(names []string, h http.Header) http.Header {
+	if len(names) == 0 {
+		return nil
+	}
+	v := make(http.Header, len(names))
+	for _, name := range names {
+		if vv, ok := h[name]; ok {
+			v[name] = append([]string(nil), vv...)
+		}
+	}
+	return v
+}
+
+// notUpdated are the fields a 304 must not change in the stored header
+// (RFC 9111 Section 3.2).
+var notUpdated = [...]string{"Content-Length", "Content-Encoding", "Content-Type", "Content-Range"}
+
+// freshen returns stale updated by the 304 that rec captured: its header
+// fields replace the stored ones, and freshness starts again from the
+// merged header (RFC 9111 Section 4.3.4).
+func (c *Cache) freshen(stale *Entry, rec *recorder) *Entry {
+	h := stale.Header.Clone()
+	update := storedHeader(handlerHeader(rec.Header(), rec.pre), nil, rec.respTime)
+	for _, name := range notUpdated {
+		delete(update, name)
+	}
+	for k, vv := range update {
+		h[k] = vv
+	}
+	delete(h, headerCacheStatus)
+	e := *stale
+	e.Header = h
+	e.RequestTime, e.ResponseTime = rec.fl.reqTime, rec.respTime
+	v := c.judge(stale.Status, h, e.RequestTime, e.ResponseTime)
+	e.Lifetime, e.InitialAge = v.lifetime, v.initialAge
+	e.StaleWhileRevalidate, e.StaleIfError = v.swr, v.sie
+	e.MustRevalidate, e.NoCache = v.mustReval, v.noCache
+	if v.reason != "" {
+		e.Lifetime = 0
+	}
+	return &e
+}

@@ -1,0 +1,73 @@
+package httpcache
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+)
+
+// startRefresh starts the background refresh of e, stale, unless one is
+// running for its key already, the bound on refreshes is reached, or the
+// cache is closed: then the stale entry is served without one.
+func (c *Cache) startRefresh(r *http.Request, next http.Handler, l *lookup, e *Entry) {
+	f, leader := c.core.refreshes.join(l.key)
+	if !leader {
+		return
+	}
+	if !c.core.bg.start() {
+		c.core.refreshes.release(l.key, f, nil, false)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.cfg.refreshTimeout)
+	rl := &lookup{primary: l.primary, key: l.key, vary: l.vary, rcc: noRequestDirectives(), stale: e}
+	req := r.Clone(ctx)
+	req.Method = http.MethodGet
+	req.Body, req.ContentLength = http.NoBody, 0
+	go c.refresh(req, cancel, next, rl, f)
+}
+
+// refresh runs next for a background refresh and stores what it returns,
+// unless it failed: a 5xx, a panic or a timeout never replaces the entry.
+// It recovers panics and reports them to the logger.
+func (c *Cache) refresh(r *http.Request, cancel context.CancelFunc, next http.Handler, l *lookup, f *flight) {
+	defer c.core.bg.done()
+	defer c.core.refreshes.release(l.key, f, nil, false)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			c.core.logger.ErrorContext(r.Context(), "httpcache: panic in background refresh",
+				"url", r.URL.String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	fl := &fillState{c: c, key: l.key, reqTime: now(), holdErrors: true}
+	epoch, err := c.core.versions.Epoch(r.Context())
+	if err != nil {
+		c.core.logger.ErrorContext(r.Context(), "httpcache: versions epoch", "err", err)
+		return
+	}
+	st := &reqState{c: c, next: next, req: r}
+	req := c.fillRequest(r, st, l.stale, fl)
+	rec := &recorder{rw: &discard{h: make(http.Header)}, c: c, req: r, fl: fl, capturing: true}
+	next.ServeHTTP(rec, req)
+	if err := r.Context().Err(); err != nil {
+		c.core.logger.WarnContext(r.Context(), "httpcache: background refresh", "url", r.URL.String(), "err", err)
+		return
+	}
+	if !rec.wroteHeader {
+		rec.WriteHeader(http.StatusOK)
+	}
+	var e *Entry
+	switch {
+	case rec.held && rec.status == http.StatusNotModified:
+		e = c.freshen(l.stale, rec)
+	case !rec.held:
+		e = rec.entry(r.Header)
+	}
+	if e != nil {
+		c.finishEntry(r, l, e, st, rec, epoch)
+	}
+}
+
+// noRequestDirectives is the parsed form of an absent Cache-Control.
+func noRequestDirectives() cacheControl { return parseCacheControl(nil) }
