@@ -68,6 +68,8 @@ type Entry struct {
 	// entry is current as long as none of its tags has been invalidated
 	// after that point (see [Versions]).
 	Epoch uint64
+
+	memo *memoCell // the Age and Cache-Status of its hits, set by the cache
 }
 
 // entryOverhead approximates the bytes an entry costs beyond its body and

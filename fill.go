@@ -19,19 +19,19 @@ const maxFillAttempts = 3
 // is known not to be shareable.
 func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup) {
 	for attempt := 0; ; attempt++ {
-		if attempt >= maxFillAttempts || c.core.hfm.has(l.key, now()) {
+		if attempt >= maxFillAttempts || c.core.hfm.has(l.str(), now()) {
 			c.runFill(w, r, next, l, nil)
 			return
 		}
-		f, leader := c.core.flights.join(l.key)
+		f, leader := c.core.flights.join(l.str())
 		if leader {
 			// Re-check the store inside the flight: a fill of this key may
 			// have completed between our lookup and the join, and its
 			// waiters (or we, after a rekey or a retry) must not run the
 			// handler again for nothing.
-			if e := c.get(r.Context(), l.key); e != nil && !l.forced && c.usable(r, e) {
-				c.core.flights.release(l.key, f, e, false)
-				c.serveEntry(w, r, e, now(), hitStatus(e.Lifetime-e.age(now())))
+			if e := c.get(r.Context(), &l.key); e != nil && !l.forced && c.usable(r, e) {
+				c.core.flights.release(l.str(), f, e, false)
+				c.serveEntry(w, r, e, now(), "")
 				return
 			}
 			c.runFill(w, r, next, l, f)
@@ -44,9 +44,8 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 			c.runFill(w, r, next, l, nil)
 			return
 		case awaitRekey:
-			var kb keyBuilder
 			l.vary = c.core.vary.get(l.primary, c.cfg.vary)
-			l.key = variantKey(&kb, l.primary, l.vary, r.Header)
+			l.key, l.sk = variantKey(l.primary, l.vary, r.Header), ""
 		}
 	}
 }
@@ -102,7 +101,7 @@ func (fl *fillState) release() {
 // runFill runs next for r through a recorder, then stores and shares the
 // response when the rules allow. f is the flight it leads, or nil.
 func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup, f *flight) {
-	fl := &fillState{c: c, key: l.key, f: f, reqTime: now(), clientStatus: true, fwd: l.fwd()}
+	fl := &fillState{c: c, key: l.str(), f: f, reqTime: now(), clientStatus: true, fwd: l.fwd()}
 	fl.holdErrors = c.staleIfErrorOK(l)
 	epoch, epochErr := c.core.versions.Epoch(r.Context())
 	if epochErr != nil {
@@ -123,7 +122,7 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 		if finished {
 			return
 		}
-		c.core.flights.release(l.key, f, nil, true)
+		c.core.flights.release(l.str(), f, nil, true)
 		if rec.wroteHeader && !rec.held || !fl.holdErrors {
 			return // the panic goes on to net/http
 		}
@@ -145,7 +144,7 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec *recorder, st *reqState, epoch uint64) {
 	f := rec.fl.f
 	if rec.hijacked {
-		c.core.flights.release(l.key, f, nil, false)
+		c.core.flights.release(l.str(), f, nil, false)
 		return
 	}
 	if !rec.wroteHeader {
@@ -156,20 +155,20 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 		e := c.freshen(l.stale, rec)
 		shared := c.finishEntry(r, l, e, st, rec, epoch)
 		c.serveEntry(w, r, e, now(), fillStatus(l.fwd(), shared != nil)+"; fwd-status=304")
-		c.core.flights.release(l.key, f, shared, shared == nil)
+		c.core.flights.release(l.str(), f, shared, shared == nil)
 		return
 	case rec.held:
-		c.core.flights.release(l.key, f, nil, true)
+		c.core.flights.release(l.str(), f, nil, true)
 		c.serveStaleOnError(w, r, l, "status-"+strconv.Itoa(rec.status))
 		return
 	}
 	e := rec.entry(r.Header)
 	if e == nil {
-		c.core.flights.release(l.key, f, nil, rec.capturing || rec.verdict.reason == "status")
+		c.core.flights.release(l.str(), f, nil, rec.capturing || rec.verdict.reason == "status")
 		return
 	}
 	shared := c.finishEntry(r, l, e, st, rec, epoch)
-	c.core.flights.release(l.key, f, shared, shared == nil)
+	c.core.flights.release(l.str(), f, shared, shared == nil)
 }
 
 // finishEntry gives e its tags and epoch and stores it, unless one of its
@@ -178,6 +177,7 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, rec *recorder, epoch uint64) *Entry {
 	ctx := r.Context()
 	e.Epoch = epoch
+	e.memo = new(memoCell)
 	e.Tags = entryTags(r, st.taken(), rec.headerTags)
 	latest, err := c.core.versions.Latest(ctx, e.Tags)
 	if err != nil {
@@ -187,16 +187,15 @@ func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, 
 	if latest > epoch {
 		return nil // invalidated while it was being made
 	}
-	var kb keyBuilder
-	key := variantKey(&kb, l.primary, e.Vary, r.Header)
-	if err := c.core.store.Set(ctx, key, e); err != nil {
+	key := variantKey(l.primary, e.Vary, r.Header)
+	if err := c.core.store.Set(ctx, string(key[:]), e); err != nil {
 		c.core.logger.ErrorContext(ctx, "httpcache: store set", "err", err)
 		return nil
 	}
 	if !slices.Equal(e.Vary, l.vary) {
 		c.core.vary.set(l.primary, e.Vary, c.cfg.vary)
 	}
-	c.core.hfm.remove(l.key)
+	c.core.hfm.remove(l.str())
 	return e
 }
 

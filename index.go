@@ -15,12 +15,12 @@ const maxIndexed = 1 << 16
 // variant's key before it has seen the response.
 type varyIndex struct {
 	mu sync.RWMutex          // guards m
-	m  map[[32]byte][]string // nil until the first set
+	m  map[keyHash][]string // nil until the first set
 }
 
 // get returns the fields primary's responses vary on, or policy (WithVary)
 // when none were learned.
-func (x *varyIndex) get(primary [32]byte, policy []string) []string {
+func (x *varyIndex) get(primary keyHash, policy []string) []string {
 	x.mu.RLock()
 	names, ok := x.m[primary]
 	x.mu.RUnlock()
@@ -31,7 +31,7 @@ func (x *varyIndex) get(primary [32]byte, policy []string) []string {
 }
 
 // set records names for primary; names equal to policy need no record.
-func (x *varyIndex) set(primary [32]byte, names, policy []string) {
+func (x *varyIndex) set(primary keyHash, names, policy []string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if len(names) == len(policy) {
@@ -39,7 +39,7 @@ func (x *varyIndex) set(primary [32]byte, names, policy []string) {
 		return
 	}
 	if x.m == nil || len(x.m) >= maxIndexed {
-		x.m = make(map[[32]byte][]string)
+		x.m = make(map[keyHash][]string)
 	}
 	x.m[primary] = names
 }

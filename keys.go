@@ -45,46 +45,46 @@ func appendPart(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// keyBuilder assembles the bytes a key hashes. Its zero value is ready; it
-// keeps a small inline buffer so that typical keys do not allocate.
-type keyBuilder struct {
-	buf [512]byte
-	b   []byte
-}
+// keyHash is a key: the SHA-256 of its length-prefixed parts.
+type keyHash [sha256.Size]byte
 
-// primary returns the hash of version, method class and resource: the key
-// under which the cache remembers what the resource varies on, and the
-// entry's key when it varies on nothing.
-func (c *Cache) primaryKey(kb *keyBuilder, r *http.Request) (key [sha256.Size]byte, ok bool) {
-	kb.b = kb.buf[:0]
-	kb.b = appendPart(kb.b, c.cfg.version)
-	kb.b = appendPart(kb.b, methodClass(r.Method))
+// keyBufSize is the stack buffer key parts are assembled in; longer inputs
+// spill to the heap.
+const keyBufSize = 256
+
+// primaryKey returns the hash of version, method class and resource: the
+// key under which the cache remembers what the resource varies on, and the
+// entry's key when it varies on nothing. ok is false when r must bypass the
+// cache.
+func (c *Cache) primaryKey(r *http.Request) (key keyHash, ok bool) {
+	var buf [keyBufSize]byte
+	b := appendPart(buf[:0], c.cfg.version)
+	b = appendPart(b, methodClass(r.Method))
 	if c.cfg.keyFunc != nil {
 		res := c.cfg.keyFunc(r)
 		if res == "" || len(res) > maxKeyInput {
 			return key, false
 		}
-		kb.b = appendPart(kb.b, res)
+		b = appendPart(b, res)
 	} else {
 		if len(r.Host)+len(r.URL.Path)+len(r.URL.RawPath)+len(r.URL.RawQuery) > maxKeyInput {
 			return key, false
 		}
-		kb.b = appendResource(kb.b, r)
+		b = appendResource(b, r)
 	}
-	return sha256.Sum256(kb.b), true
+	return sha256.Sum256(b), true
 }
 
 // variantKey returns the key of the variant of primary selected by the values
-// that r has for the (canonical, sorted) header names in vary. With no names
+// that h has for the (canonical, sorted) header names in vary. With no names
 // it is primary itself.
-func variantKey(kb *keyBuilder, primary [sha256.Size]byte, vary []string, h http.Header) string {
+func variantKey(primary keyHash, vary []string, h http.Header) keyHash {
 	if len(vary) == 0 {
-		return string(primary[:])
+		return primary
 	}
-	kb.b = append(kb.buf[:0], primary[:]...)
-	kb.b = appendVaryValues(kb.b, vary, h)
-	sum := sha256.Sum256(kb.b)
-	return string(sum[:])
+	var buf [keyBufSize]byte
+	b := append(buf[:0], primary[:]...)
+	return sha256.Sum256(appendVaryValues(b, vary, h))
 }
 
 // appendVaryValues appends, for each name, the name, whether the header is

@@ -83,18 +83,17 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 	}
 	r.Host, r.RemoteAddr, r.Proto, r.ProtoMajor, r.ProtoMinor = orig.Host, orig.RemoteAddr, orig.Proto, orig.ProtoMajor, orig.ProtoMinor
 	r.URL.Host, r.URL.Scheme = "", ""
-	var kb keyBuilder
-	primary, ok := c.primaryKey(&kb, r)
+	primary, ok := c.primaryKey(r)
 	if !ok {
 		cancel()
 		return
 	}
 	l := &lookup{primary: primary, rcc: noRequestDirectives()}
 	l.vary = c.core.vary.get(primary, c.cfg.vary)
-	l.key = variantKey(&kb, primary, l.vary, r.Header)
-	f, leader := c.core.refreshes.join(l.key)
+	l.key = variantKey(primary, l.vary, r.Header)
+	f, leader := c.core.refreshes.join(l.str())
 	if !leader || !c.core.bg.start() {
-		c.core.refreshes.release(l.key, f, nil, false)
+		c.core.refreshes.release(l.str(), f, nil, false)
 		cancel()
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,13 +33,23 @@ const (
 
 // lookup is what the cacheable path knows about one request.
 type lookup struct {
-	primary [32]byte
-	key     string
+	primary keyHash
+	key     keyHash
+	sk      string // key as a string, made on first use by str
 	vary    []string // the names the key was built with
 	rcc     cacheControl
 	now     time.Time
 	stale   *Entry // a stored entry that cannot be served as is, if any
 	forced  bool   // the client asked to bypass stored entries (no-cache)
+}
+
+// str returns l.key as a string, the form flights and stores take. The
+// hit path does without it: it allocates.
+func (l *lookup) str() string {
+	if l.sk == "" {
+		l.sk = string(l.key[:])
+	}
+	return l.sk
 }
 
 // fwd is the RFC 9211 fwd parameter of a fill for l: the client asked for
@@ -73,17 +84,16 @@ func fillStatus(fwd string, stored bool) string {
 // serveCacheable is the cacheable path: key, lookup, then serve fresh,
 // serve stale and refresh, or fill.
 func (c *Cache) serveCacheable(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	var kb keyBuilder
-	primary, ok := c.primaryKey(&kb, r)
+	primary, ok := c.primaryKey(r)
 	if !ok {
 		c.serveForward(w, r, next, statusBypass)
 		return
 	}
 	l := &lookup{primary: primary, now: now()}
 	l.vary = c.core.vary.get(primary, c.cfg.vary)
-	l.key = variantKey(&kb, primary, l.vary, r.Header)
+	l.key = variantKey(primary, l.vary, r.Header)
 	l.rcc = parseCacheControl(r.Header[headerCacheControl])
-	e := c.get(r.Context(), l.key)
+	e := c.get(r.Context(), &l.key)
 	if e != nil && c.serveStored(w, r, next, l, e) {
 		return
 	}
@@ -120,12 +130,12 @@ func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, next http.Ha
 		l.forced = l.rcc.noCache || l.rcc.maxAge >= 0
 		return false
 	case ttl > 0 && (l.rcc.minFresh < 0 || ttl >= time.Duration(l.rcc.minFresh)*time.Second):
-		c.serveEntry(w, r, e, l.now, hitStatus(ttl))
+		c.serveEntry(w, r, e, l.now, "")
 		return true
 	case ttl > 0:
 		return false
 	case l.rcc.maxStale >= 0 && !e.MustRevalidate && -ttl <= time.Duration(l.rcc.maxStale)*time.Second:
-		c.serveEntry(w, r, e, l.now, hitStatus(ttl))
+		c.serveEntry(w, r, e, l.now, "")
 		return true
 	}
 	return c.serveStale(w, r, next, l, e, ttl)
@@ -141,20 +151,26 @@ func (c *Cache) serveStale(w http.ResponseWriter, r *http.Request, next http.Han
 	if c.cfg.softPurge && !c.current(r.Context(), e) {
 		window = max(window, time.Until(e.Expires()))
 	}
+	status := ""
 	if ttl > 0 {
 		ttl = 0 // an invalidated entry still in its lifetime is stale
+		status = hitStatus(0)
 	}
 	if -ttl > window {
 		return false
 	}
 	c.startRefresh(r, next, l, e)
-	c.serveEntry(w, r, e, l.now, hitStatus(min(ttl, -time.Second)))
+	c.serveEntry(w, r, e, l.now, status)
 	return true
 }
 
-// get reads key from the store, failing open.
-func (c *Cache) get(ctx context.Context, key string) *Entry {
-	e, err := c.core.store.Get(ctx, key)
+// get reads key from the store, failing open. The default store is read
+// without making key a string.
+func (c *Cache) get(ctx context.Context, key *keyHash) *Entry {
+	if ms, ok := c.core.store.(*MemoryStore); ok {
+		return ms.getHash(key)
+	}
+	e, err := c.core.store.Get(ctx, string(key[:]))
 	if err != nil {
 		c.core.logger.ErrorContext(ctx, "httpcache: store get", "err", err)
 		return nil
@@ -203,12 +219,21 @@ func (e *Entry) age(now time.Time) time.Duration {
 
 // serveEntry writes e as the response to r: its header values copied, Age
 // and Cache-Status set, and 304 Not Modified for a matching conditional
-// request.
+// request. An empty status means a hit, whose Cache-Status says its ttl.
 func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time, status string) {
 	h := w.Header()
-	copyHeader(h, e.Header)
-	h[headerAge] = []string{seconds(e.age(now))}
-	prependCacheStatus(h, status)
+	spare := copyHeader(h, e.Header, 2)
+	age, hit := e.replayValues(now)
+	if status == "" {
+		status = hit
+	}
+	spare[0], spare[1] = age, status
+	h[headerAge] = spare[0:1:1]
+	if prev := h[headerCacheStatus]; len(prev) > 0 {
+		prependCacheStatus(h, status)
+	} else {
+		h[headerCacheStatus] = spare[1:2:2]
+	}
 	if notModified(r, e) {
 		// As http.ServeContent: a 304 carries no representation metadata.
 		delete(h, headerContentLen)
@@ -224,10 +249,10 @@ func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now
 }
 
 // copyHeader copies src into dst value by value, with one allocation for all
-// the values; each value slice is capped so an append on one cannot write
-// into its neighbour.
-func copyHeader(dst, src http.Header) {
-	n := 0
+// the values and extra spare slots, which it returns; each value slice is
+// capped so an append on one cannot write into its neighbour.
+func copyHeader(dst, src http.Header, extra int) (spare []string) {
+	n := extra
 	for _, vv := range src {
 		n += len(vv)
 	}
@@ -238,6 +263,33 @@ func copyHeader(dst, src http.Header) {
 		dst[k] = all[i:j:j]
 		i = j
 	}
+	return all[i:]
+}
+
+// replayMemo holds an entry's Age and hit Cache-Status values for one whole
+// second of its age, so that the hits within that second format nothing.
+type replayMemo struct {
+	ageSecs     int64
+	age, status string
+}
+
+// memoCell is an entry's replayMemo, replaced once a second by the hits.
+type memoCell struct{ p atomic.Pointer[replayMemo] }
+
+// replayValues returns e's Age value at now and the Cache-Status of a hit.
+func (e *Entry) replayValues(now time.Time) (age, status string) {
+	a := e.age(now)
+	secs := int64(a / time.Second)
+	if e.memo != nil {
+		if m := e.memo.p.Load(); m != nil && m.ageSecs == secs {
+			return m.age, m.status
+		}
+	}
+	age, status = seconds(a), hitStatus(e.Lifetime-a)
+	if e.memo != nil {
+		e.memo.p.Store(&replayMemo{ageSecs: secs, age: age, status: status})
+	}
+	return age, status
 }
 
 // prependCacheStatus adds the cache's member in front of any Cache-Status
@@ -254,8 +306,11 @@ func prependCacheStatus(h http.Header, status string) {
 // (negative when stale), counted in the whole seconds Age counts in.
 func hitStatus(ttl time.Duration) string {
 	secs := int64(ttl / time.Second)
-	if ttl%time.Second != 0 && ttl > 0 {
+	switch {
+	case ttl > 0 && ttl%time.Second != 0:
 		secs++ // the lifetime less the whole seconds of Age
+	case ttl <= 0 && secs == 0:
+		secs = -1 // stale, if by less than a second
 	}
 	return "httpcache; hit; ttl=" + strconv.FormatInt(secs, 10)
 }

@@ -283,8 +283,8 @@ func TestFillHitForMiss(t *testing.T) {
 func variantKeyOf(t testing.TB, c *Cache, target string) string {
 	t.Helper()
 	r := httptest.NewRequest("GET", target, nil)
-	var kb keyBuilder
-	p, ok := c.primaryKey(&kb, r)
+	p, ok := c.primaryKey(r)
 	require.True(t, ok)
-	return variantKey(&kb, p, c.core.vary.get(p, c.cfg.vary), r.Header)
+	k := variantKey(p, c.core.vary.get(p, c.cfg.vary), r.Header)
+	return string(k[:])
 }

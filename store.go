@@ -14,6 +14,13 @@ import (
 // for concurrent use.
 //
 // Get returns the entry stored under key, or (nil, nil) when there is none.
+// getHash is Get for the cache's own keys, without making a string of
+// them: the conversion below does not escape, so it does not allocate.
+func (s *MemoryStore) getHash(key *keyHash) *Entry {
+	e, _ := s.Get(context.Background(), string(key[:]))
+	return e
+}
+
 // Set stores e under key, replacing any entry there; e is immutable (see
 // [Entry]) and a store may keep the pointer. A store may drop an entry at
 // any time (to respect a memory budget, or after [Entry.Expires]); the cache

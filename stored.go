@@ -97,7 +97,7 @@ func (c *Cache) freshen(stale *Entry, rec *recorder) *Entry {
 	}
 	delete(h, headerCacheStatus)
 	e := *stale
-	e.Header = h
+	e.Header, e.memo = h, nil
 	e.RequestTime, e.ResponseTime = rec.fl.reqTime, rec.respTime
 	v := c.judge(stale.Status, h, e.RequestTime, e.ResponseTime)
 	e.Lifetime, e.InitialAge = v.lifetime, v.initialAge

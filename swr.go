@@ -11,16 +11,16 @@ import (
 // running for its key already, the bound on refreshes is reached, or the
 // cache is closed: then the stale entry is served without one.
 func (c *Cache) startRefresh(r *http.Request, next http.Handler, l *lookup, e *Entry) {
-	f, leader := c.core.refreshes.join(l.key)
+	f, leader := c.core.refreshes.join(l.str())
 	if !leader {
 		return
 	}
 	if !c.core.bg.start() {
-		c.core.refreshes.release(l.key, f, nil, false)
+		c.core.refreshes.release(l.str(), f, nil, false)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.cfg.refreshTimeout)
-	rl := &lookup{primary: l.primary, key: l.key, vary: l.vary, rcc: noRequestDirectives(), stale: e}
+	rl := &lookup{primary: l.primary, key: l.key, sk: l.str(), vary: l.vary, rcc: noRequestDirectives(), stale: e}
 	req := r.Clone(ctx)
 	req.Method = http.MethodGet
 	req.Body, req.ContentLength = http.NoBody, 0
@@ -32,7 +32,7 @@ func (c *Cache) startRefresh(r *http.Request, next http.Handler, l *lookup, e *E
 // It recovers panics and reports them to the logger.
 func (c *Cache) refresh(r *http.Request, cancel context.CancelFunc, next http.Handler, l *lookup, f *flight) {
 	defer c.core.bg.done()
-	defer c.core.refreshes.release(l.key, f, nil, false)
+	defer c.core.refreshes.release(l.str(), f, nil, false)
 	defer cancel()
 	defer func() {
 		if v := recover(); v != nil {
@@ -40,7 +40,7 @@ func (c *Cache) refresh(r *http.Request, cancel context.CancelFunc, next http.Ha
 				"url", r.URL.String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 	}()
-	fl := &fillState{c: c, key: l.key, reqTime: now(), holdErrors: true}
+	fl := &fillState{c: c, key: l.str(), reqTime: now(), holdErrors: true}
 	epoch, err := c.core.versions.Epoch(r.Context())
 	if err != nil {
 		c.core.logger.ErrorContext(r.Context(), "httpcache: versions epoch", "err", err)
