@@ -14,7 +14,7 @@ const maxIndexed = 1 << 16
 // vary, the request fields they vary on, so that a lookup can build the
 // variant's key before it has seen the response.
 type varyIndex struct {
-	mu sync.RWMutex          // guards m
+	mu sync.RWMutex         // guards m
 	m  map[keyHash][]string // nil until the first set
 }
 

@@ -35,7 +35,7 @@ const (
 type lookup struct {
 	primary keyHash
 	key     keyHash
-	sk      string // key as a string, made on first use by str
+	sk      string   // key as a string, made on first use by str
 	vary    []string // the names the key was built with
 	rcc     cacheControl
 	now     time.Time
