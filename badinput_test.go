@@ -70,8 +70,8 @@ func TestBadInput(t *testing.T) {
 		{name: "Date malformed", resp: append(cc("max-age=60"), "Date", "yesterday"), want: outStored},
 		{name: "Date in the future", resp: append(cc("max-age=60"), "Date", "Fri, 01 Jan 2100 00:00:00 GMT"), want: outStored},
 		{name: "Date long in the past", resp: append(cc("max-age=60"), "Date", "Thu, 01 Jan 1970 00:00:00 GMT"), want: outRefilled},
-		{name: "Age not a number", resp: append(cc("max-age=60"), "Age", "abc"), want: outStored},
-		{name: "Age negative", resp: append(cc("max-age=60"), "Age", "-5"), want: outStored},
+		{name: "Age not a number", resp: append(cc("max-age=60"), "Age", "abc"), want: outRefilled}, // an invalid Age is stale (cache-tests age-parse-nonnumeric),
+		{name: "Age negative", resp: append(cc("max-age=60"), "Age", "-5"), want: outRefilled},      // cache-tests age-parse-negative,
 		{name: "Age beyond max-age", resp: append(cc("max-age=60"), "Age", "120"), want: outRefilled},
 		// RFC 9111 Section 1.2.2: a delta-seconds too large to represent is 2^31.
 		{name: "Age overflowing int64", resp: append(cc("max-age=60"), "Age", "99999999999999999999"), want: outRefilled},

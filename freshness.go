@@ -57,6 +57,10 @@ func (c *Cache) judge(status int, h http.Header, reqTime, respTime time.Time) ve
 		return v
 	}
 	cc := parseCacheControl(h[headerCacheControl])
+	if sc := h[headerSurrogateControl]; len(sc) > 0 && surrogateOverrides(&cc, parseSurrogateControl(sc)) {
+		v.reason = "surrogate no-store"
+		return v
+	}
 	if v.reason = refusal(&cc, h); v.reason != "" {
 		return v
 	}
@@ -81,6 +85,20 @@ func (c *Cache) judge(status int, h http.Header, reqTime, respTime time.Time) ve
 	v.dropFields = append(cc.noCacheFields, cc.privateFields...)
 	v.initialAge = initialAge(h, reqTime, respTime)
 	return v
+}
+
+// surrogateOverrides applies Surrogate-Control directives addressed to this
+// cache over Cache-Control: they speak to surrogates, so a max-age there
+// replaces every freshness directive of Cache-Control, no-store included. It
+// reports whether Surrogate-Control forbids storing.
+func surrogateOverrides(cc *cacheControl, sc surrogateControl) bool {
+	if sc.noStore {
+		return true
+	}
+	if sc.maxAge >= 0 {
+		cc.maxAge, cc.sMaxAge, cc.noStore = sc.maxAge, -1, false
+	}
+	return false
 }
 
 // refusal returns why response directives or fields forbid storing, or "".
@@ -134,7 +152,7 @@ func initialAge(h http.Header, reqTime, respTime time.Time) time.Duration {
 	if date, ok := parseHTTPDate(h.Get(headerDate)); ok {
 		apparent = max(respTime.Sub(date), 0)
 	}
-	corrected := respTime.Sub(reqTime) + ageValue(h.Get(headerAge))
+	corrected := respTime.Sub(reqTime) + ageValue(h[headerAge])
 	return max(apparent, corrected, 0)
 }
 
@@ -142,19 +160,24 @@ func initialAge(h http.Header, reqTime, respTime time.Time) time.Duration {
 // count as this (RFC 9111 Section 1.2.2).
 const maxDelta = 1 << 31
 
-// ageValue parses an Age field: its first list member, as delta-seconds,
-// clamped to maxDelta; a malformed value counts as 0.
-func ageValue(s string) time.Duration {
-	if i := strings.IndexByte(s, ','); i >= 0 {
-		s = s[:i] // a list, against the grammar: use the first member (RFC 9111 Section 5.1)
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
+// ageValue parses the field lines of Age (RFC 9111 Section 5.1): one
+// delta-seconds, clamped to maxDelta. Anything else (a list, a sign, a
+// fraction, a parameter) is invalid, and an invalid Age counts as maxDelta:
+// a response whose age cannot be known is stale.
+func ageValue(lines []string) time.Duration {
+	if len(lines) == 0 {
 		return 0
+	}
+	s := ""
+	if len(lines) == 1 {
+		s = strings.Trim(lines[0], " \t")
+	}
+	if s == "" {
+		return maxDelta * time.Second
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0
+			return maxDelta * time.Second
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)

@@ -110,6 +110,7 @@ func (w *recorder) commit() {
 	} else {
 		w.snapshot = storedHeader(own, w.verdict.dropFields, w.respTime)
 	}
+	delete(h, headerSurrogateControl) // addressed to surrogates, not clients
 	if w.fl.clientStatus {
 		prependCacheStatus(h, fillStatus(w.fl.fwd, w.capturing))
 	}

@@ -33,6 +33,7 @@ func storedHeader(h http.Header, drop []string, respTime time.Time) http.Header 
 	for _, name := range drop {
 		delete(s, name)
 	}
+	delete(s, headerSurrogateControl)
 	if cs := s[headerCacheStatus]; len(cs) > 0 && strings.HasPrefix(cs[0], "httpcache;") {
 		s[headerCacheStatus] = cs[1:]
 		if len(cs) == 1 {
@@ -80,8 +81,8 @@ func varyValues(names []string, h http.Header) http.Header {
 }
 
 // notUpdated are the fields a 304 must not change in the stored header
-// (RFC 9111 Section 3.2).
-var notUpdated = [...]string{"Content-Length", "Content-Encoding", "Content-Type", "Content-Range"}
+// (RFC 9111 Section 3.2): the length of the body the 304 does not carry.
+var notUpdated = [...]string{"Content-Length", "Content-Range"}
 
 // freshen returns stale updated by the 304 that rec captured: its header
 // fields replace the stored ones, and freshness starts again from the
