@@ -61,7 +61,7 @@ func (c *Cache) judge(status int, h http.Header, reqTime, respTime time.Time) ve
 		v.reason = "surrogate no-store"
 		return v
 	}
-	if v.reason = refusal(&cc, h); v.reason != "" {
+	if v.reason = refusal(&cc, h, status); v.reason != "" {
 		return v
 	}
 	var ok bool
@@ -102,9 +102,13 @@ func surrogateOverrides(cc *cacheControl, sc surrogateControl) bool {
 }
 
 // refusal returns why response directives or fields forbid storing, or "".
-func refusal(cc *cacheControl, h http.Header) string {
+// With must-understand, a status the cache knows overrides no-store, and
+// any other status forbids storing (RFC 9111 Section 5.2.2.3).
+func refusal(cc *cacheControl, h http.Header, status int) string {
 	switch {
-	case cc.noStore:
+	case cc.mustUnderstand && http.StatusText(status) == "":
+		return "must-understand"
+	case cc.noStore && !cc.mustUnderstand:
 		return "no-store"
 	case cc.private:
 		return "private"

@@ -156,12 +156,12 @@ func isSafeMethod(method string) bool {
 var methodOverrideHeaders = [...]string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
 
 // bypassed reports whether a GET or HEAD request must skip the cache: its
-// response may be personal (Authorization), partial (Range), not HTTP
-// (Upgrade), not what it seems (a body, a method override), or the client
-// asked that nothing be stored.
+// response may be personal (Authorization), not HTTP (Upgrade), not what it
+// seems (a body, a method override), or the client asked that nothing be
+// stored. (A Range request is answered from a stored entry, never filled.)
 func bypassed(r *http.Request) bool {
 	h := r.Header
-	if len(h["Authorization"]) > 0 || len(h["Upgrade"]) > 0 || len(h["Range"]) > 0 {
+	if len(h["Authorization"]) > 0 || len(h["Upgrade"]) > 0 {
 		return true
 	}
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {

@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -102,7 +103,13 @@ func (c *Cache) serveCacheable(w http.ResponseWriter, r *http.Request, next http
 		w.WriteHeader(http.StatusGatewayTimeout)
 		return
 	}
-	if r.Method == http.MethodHead {
+	switch {
+	case len(r.Header["Range"]) > 0:
+		// The handler's 206 cannot be stored: a partial request is answered
+		// from a complete entry or not at all.
+		c.serveForward(w, r, next, statusBypass)
+		return
+	case r.Method == http.MethodHead:
 		// A HEAD miss stores nothing: its empty body must never answer a GET.
 		c.serveForward(w, r, next, statusMiss)
 		return
@@ -234,6 +241,10 @@ func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now
 	} else {
 		h[headerCacheStatus] = spare[1:2:2]
 	}
+	if len(r.Header["Range"]) > 0 && e.Status == http.StatusOK {
+		serveRange(w, r, e)
+		return
+	}
 	if notModified(r, e) {
 		// As http.ServeContent: a 304 carries no representation metadata.
 		delete(h, headerContentLen)
@@ -246,6 +257,15 @@ func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now
 	if r.Method != http.MethodHead && len(e.Body) > 0 {
 		w.Write(e.Body) //nolint:errcheck // the client hung up; nothing to tell it
 	}
+}
+
+// serveRange answers a Range request from a complete entry, with
+// http.ServeContent's handling of Range, If-Range and the other conditions
+// (RFC 9110 Section 14.2, RFC 9111 Section 3.4).
+func serveRange(w http.ResponseWriter, r *http.Request, e *Entry) {
+	delete(w.Header(), headerContentLen) // ServeContent sets the range's own
+	modified, _ := parseHTTPDate(e.Header.Get(headerLastModified))
+	http.ServeContent(w, r, "", modified, bytes.NewReader(e.Body))
 }
 
 // copyHeader copies src into dst value by value, with one allocation for all

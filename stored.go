@@ -81,8 +81,9 @@ func varyValues(names []string, h http.Header) http.Header {
 }
 
 // notUpdated are the fields a 304 must not change in the stored header
-// (RFC 9111 Section 3.2): the length of the body the 304 does not carry.
-var notUpdated = [...]string{"Content-Length", "Content-Range"}
+// (RFC 9111 Sections 3.2 and 4.3.4): those that describe the stored body,
+// which the 304 does not carry, and the validator that selected it.
+var notUpdated = [...]string{"Content-Length", "Content-Range", "Content-Encoding", "Content-Md5", "Etag"}
 
 // freshen returns stale updated by the 304 that rec captured: its header
 // fields replace the stored ones, and freshness starts again from the

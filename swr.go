@@ -24,6 +24,8 @@ func (c *Cache) startRefresh(r *http.Request, next http.Handler, l *lookup, e *E
 	req := r.Clone(ctx)
 	req.Method = http.MethodGet
 	req.Body, req.ContentLength = http.NoBody, 0
+	req.Header.Del("Range") // the refresh fills the whole entry
+	req.Header.Del("If-Range")
 	go c.refresh(req, cancel, next, rl, f)
 }
 
