@@ -14,8 +14,8 @@ func notModified(r *http.Request, e *Entry) bool {
 		return false
 	}
 	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
-		etag := e.Header.Get(headerETag)
-		return etag != "" && etagListMatches(inm, etag)
+		// "*" matches any current representation, with or without an ETag.
+		return etagListMatches(inm, e.Header.Get(headerETag))
 	}
 	ims := r.Header.Get("If-Modified-Since")
 	if ims == "" {
@@ -42,7 +42,7 @@ func etagListMatches(lines []string, etag string) bool {
 		for line != "" {
 			var tag string
 			tag, line = nextETag(line)
-			if tag == "*" || (tag != "" && strings.TrimPrefix(tag, "W/") == want) {
+			if tag == "*" || (tag != "" && want != "" && strings.TrimPrefix(tag, "W/") == want) {
 				return true
 			}
 		}

@@ -111,7 +111,11 @@ func (e *Entry) Expires() time.Time {
 	if len(e.Header["Etag"]) > 0 || len(e.Header["Last-Modified"]) > 0 {
 		// An entry with validators stays useful past its lifetime: the
 		// fill that replaces it asks the handler whether it changed.
-		keep = max(keep, e.Lifetime, time.Hour)
+		keep = max(keep, min(e.Lifetime, 1<<31*time.Second), time.Hour)
 	}
-	return e.ResponseTime.Add(e.Lifetime - e.InitialAge + keep)
+	// Durations come from delta-seconds clamped to 2^31 s, so this sum
+	// cannot overflow; a decoded entry may hold anything, so clamp again.
+	const limit = 1 << 31 * time.Second
+	life := min(max(e.Lifetime, 0), limit) - min(max(e.InitialAge, 0), limit)
+	return e.ResponseTime.Add(life + min(keep, limit))
 }

@@ -23,14 +23,18 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 			c.runFill(w, r, next, l, nil)
 			return
 		}
-		f, leader := c.core.flights.join(l.str())
+		key := l.str()
+		f, leader := c.core.flights.join(key)
 		if leader {
+			// Whatever happens below, even a panic in a store, the key is
+			// released: release is idempotent.
+			defer c.core.flights.release(key, f, nil, true)
 			// Re-check the store inside the flight: a fill of this key may
 			// have completed between our lookup and the join, and its
 			// waiters (or we, after a rekey or a retry) must not run the
 			// handler again for nothing.
 			if e := c.get(r.Context(), &l.key); e != nil && !l.forced && c.usable(r, e) {
-				c.core.flights.release(l.str(), f, e, false)
+				c.core.flights.release(key, f, e, false)
 				c.serveEntry(w, r, e, now(), "")
 				return
 			}
@@ -53,7 +57,7 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 // usable reports whether e can answer r as it is: r's variant, current and
 // fresh.
 func (c *Cache) usable(r *http.Request, e *Entry) bool {
-	return !e.NoCache && varyMatches(e, r.Header) && e.Lifetime > e.age(now()) && c.current(r.Context(), e)
+	return !e.NoCache && c.varyMatches(e, r.Header) && e.Lifetime > e.age(now()) && c.current(r.Context(), e)
 }
 
 // fillState is what a recorder needs to know about the fill it captures.
@@ -62,10 +66,11 @@ type fillState struct {
 	key          string
 	f            *flight // nil when the fill is not shared
 	reqTime      time.Time
-	hold304      bool   // the fill sent the stored validators: a 304 is for the cache
-	holdErrors   bool   // a stale entry answers a 5xx instead
-	clientStatus bool   // the response goes to a client, with Cache-Status
-	fwd          string // why the fill went to the handler: uri-miss, stale or request
+	hold304      bool      // the fill sent the stored validators: a 304 is for the cache
+	holdErrors   bool      // a stale entry answers a 5xx instead
+	clientStatus bool      // the response goes to a client, with Cache-Status
+	fwd          string    // why the fill went to the handler: uri-miss, stale or request
+	det          *detached // the fill's context; nil for background work
 }
 
 // holdStatus reports whether a response with status is for the cache, not
@@ -74,12 +79,16 @@ func (fl *fillState) holdStatus(status int) bool {
 	return (fl.hold304 && status == http.StatusNotModified) || (fl.holdErrors && status >= 500)
 }
 
-// unshareable releases the fill's waiters. After a server error they try
-// the flight again; otherwise the response is a property of the key (it
-// sets a cookie, is private, too large, a stream): they run the handler
-// themselves, and the key is remembered as not shareable for a while.
+// unshareable releases the fill's waiters. After a server error, or when
+// the client left a stream, they try the flight again; otherwise the
+// response is a property of the key (it sets a cookie, is private, too
+// large, a stream): they run the handler themselves, and the key is
+// remembered as not shareable for a while.
 func (fl *fillState) unshareable(reason string, status int) {
-	if reason == "status" && status >= 500 {
+	if fl.det != nil {
+		fl.det.unshared()
+	}
+	if (reason == "status" && status >= 500) || reason == "client gone" {
 		if fl.f != nil {
 			fl.c.core.flights.release(fl.key, fl.f, nil, true)
 		}
@@ -100,16 +109,23 @@ func (fl *fillState) release() {
 
 // runFill runs next for r through a recorder, then stores and shares the
 // response when the rules allow. f is the flight it leads, or nil.
+//
+// The handler runs detached from the client's cancellation while its
+// response can still be shared, so that a leader's client hanging up
+// neither fails the waiters nor truncates what is stored; see detached.
 func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup, f *flight) {
 	fl := &fillState{c: c, key: l.str(), f: f, reqTime: now(), clientStatus: true, fwd: l.fwd()}
-	fl.holdErrors = c.staleIfErrorOK(l)
-	epoch, epochErr := c.core.versions.Epoch(r.Context())
+	fl.holdErrors = c.staleIfErrorOK(r.Context(), l)
+	ctx, det := detach(r.Context(), c.cfg.refreshTimeout)
+	defer det.stop()
+	fl.det = det
+	epoch, epochErr := c.core.versions.Epoch(ctx)
 	if epochErr != nil {
-		c.core.logger.ErrorContext(r.Context(), "httpcache: versions epoch", "err", epochErr)
+		c.core.logger.ErrorContext(ctx, "httpcache: versions epoch", "err", epochErr)
 	}
 	st := &reqState{c: c, next: next, req: r}
 	defer st.startRefills()
-	req := c.fillRequest(r, st, l.stale, fl)
+	req := c.fillRequest(r, ctx, st, l.stale, fl)
 	rec := &recorder{rw: w, c: c, req: r, fl: fl, capturing: epochErr == nil}
 	if len(w.Header()) > 0 {
 		rec.pre = w.Header().Clone()
@@ -123,7 +139,7 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 			return
 		}
 		c.core.flights.release(l.str(), f, nil, true)
-		if rec.wroteHeader && !rec.held || !fl.holdErrors {
+		if rec.wroteHeader && !rec.held || !fl.holdErrors || !c.staleIfErrorOK(r.Context(), l) {
 			return // the panic goes on to net/http
 		}
 		v := recover()
@@ -132,10 +148,13 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 		}
 		c.core.logger.ErrorContext(r.Context(), "httpcache: handler panic, serving stale",
 			"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-		c.serveStaleOnError(w, r, l, "panic")
+		c.serveStaleEntry(w, r, l, "panic")
 	}()
 	next.ServeHTTP(rec, req)
 	finished = true
+	if ctx.Err() != nil {
+		rec.unshare("cut short") // the fill outlived its timeout: incomplete
+	}
 	c.fillDone(w, r, l, rec, st, epoch)
 }
 
@@ -152,14 +171,15 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 	}
 	switch {
 	case rec.held && rec.status == http.StatusNotModified:
-		e := c.freshen(l.stale, rec)
-		shared := c.finishEntry(r, l, e, st, rec, epoch)
-		c.serveEntry(w, r, e, now(), fillStatus(l.fwd(), shared != nil)+"; fwd-status=304")
-		c.core.flights.release(l.str(), f, shared, shared == nil)
+		c.revalidated(w, r, l, rec, st, epoch)
 		return
 	case rec.held:
 		c.core.flights.release(l.str(), f, nil, true)
-		c.serveStaleOnError(w, r, l, "status-"+strconv.Itoa(rec.status))
+		if c.staleIfErrorOK(r.Context(), l) {
+			c.serveStaleEntry(w, r, l, "status-"+strconv.Itoa(rec.status))
+		} else {
+			rec.replayHeld() // the window closed, or the entry was invalidated
+		}
 		return
 	}
 	e := rec.entry(r.Header)
@@ -167,18 +187,34 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 		c.core.flights.release(l.str(), f, nil, rec.capturing || rec.verdict.reason == "status")
 		return
 	}
-	shared := c.finishEntry(r, l, e, st, rec, epoch)
+	shared := c.finishEntry(r, l, e, st, rec, epoch, nil)
 	c.core.flights.release(l.str(), f, shared, shared == nil)
+}
+
+// revalidated answers the client with l.stale freshened by the 304 that rec
+// held back, storing and sharing it unless the 304 made it unstorable (a
+// Set-Cookie, private): then only this client gets it.
+func (c *Cache) revalidated(w http.ResponseWriter, r *http.Request, l *lookup, rec *recorder, st *reqState, epoch uint64) {
+	e, reason := c.freshen(l.stale, rec)
+	var shared *Entry
+	if reason == "" {
+		shared = c.finishEntry(r, l, e, st, rec, epoch, l.stale.Tags)
+	} else {
+		rec.fl.unshareable(reason, http.StatusNotModified)
+	}
+	c.serveEntry(w, r, e, now(), fillStatus(l.fwd(), shared != nil)+"; fwd-status=304")
+	c.core.flights.release(l.str(), rec.fl.f, shared, shared == nil && reason == "")
 }
 
 // finishEntry gives e its tags and epoch and stores it, unless one of its
 // tags was invalidated after the fill started. It returns e when it was
 // stored, nil otherwise.
-func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, rec *recorder, epoch uint64) *Entry {
-	ctx := r.Context()
+// keep are tags the entry carries over from the one it renews.
+func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, rec *recorder, epoch uint64, keep []string) *Entry {
+	ctx := context.WithoutCancel(r.Context()) // the leader's client may have left
 	e.Epoch = epoch
 	e.memo = new(memoCell)
-	e.Tags = entryTags(r, st.taken(), rec.headerTags)
+	e.Tags = entryTags(r, append(st.taken(), keep...), rec.headerTags)
 	latest, err := c.core.versions.Latest(ctx, e.Tags)
 	if err != nil {
 		c.core.logger.ErrorContext(ctx, "httpcache: versions latest", "err", err)
@@ -202,8 +238,8 @@ func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, 
 // fillRequest returns the request next sees in a fill: st in its context,
 // and, when a stale entry has validators, a conditional request for them in
 // place of the client's own conditions.
-func (c *Cache) fillRequest(r *http.Request, st *reqState, stale *Entry, fl *fillState) *http.Request {
-	ctx := context.WithValue(r.Context(), stateKey{}, st)
+func (c *Cache) fillRequest(r *http.Request, ctx context.Context, st *reqState, stale *Entry, fl *fillState) *http.Request {
+	ctx = context.WithValue(ctx, stateKey{}, st)
 	conditional := len(r.Header["If-None-Match"]) > 0 || len(r.Header["If-Modified-Since"]) > 0
 	validators := stale != nil && hasValidator(stale.Header)
 	if !conditional && !validators {

@@ -140,7 +140,7 @@ func (c *Cache) lifetime(v *verdict, cc *cacheControl, h http.Header, respTime t
 		if !ok {
 			date = respTime
 		}
-		v.lifetime = max(expires.Sub(date), 0)
+		v.lifetime = min(max(expires.Sub(date), 0), maxDelta*time.Second)
 	default:
 		if heuristic(status) {
 			v.lifetime = c.cfg.ttl

@@ -1,7 +1,6 @@
 package httpcache
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -127,7 +126,7 @@ func (c *Cache) InvalidateURL(ctx context.Context, rawURL string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("httpcache: InvalidateURL %q: not an absolute URL", rawURL)
 	}
-	return c.bump(ctx, []string{urlTag(u.Host, u.EscapedPath())})
+	return c.bump(ctx, []string{urlTag(u.Host, u.Path)})
 }
 
 func (c *Cache) bump(ctx context.Context, tags []string) error {
@@ -140,12 +139,22 @@ func (c *Cache) bump(ctx context.Context, tags []string) error {
 	return nil
 }
 
-// urlTag is the implicit tag of every entry filled for host and path.
-func urlTag(host, escapedPath string) string {
-	if escapedPath == "" {
-		escapedPath = "/"
+// urlTag is the implicit tag of every entry filled for host and path. It is
+// normalised, so that every spelling of one resource shares it: the host
+// lower-cased without a default port, the path decoded (/%7Eu is /~u).
+// Merging /a%2Fb with /a/b only invalidates more, never less.
+func urlTag(host, path string) string {
+	if path == "" {
+		path = "/"
 	}
-	return tagURLPfx + strings.ToLower(host) + escapedPath
+	host = strings.ToLower(host)
+	if h, port, err := net.SplitHostPort(host); err == nil && (port == "80" || port == "443") {
+		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	return tagURLPfx + host + path
 }
 
 // entryTags returns the tags of an entry for r: the reserved ones, then the
@@ -153,7 +162,7 @@ func urlTag(host, escapedPath string) string {
 // them beyond the reserved two.
 func entryTags(r *http.Request, handler, header []string) []string {
 	tags := make([]string, 0, 2+len(handler)+len(header))
-	tags = append(tags, tagAll, urlTag(r.Host, r.URL.EscapedPath()))
+	tags = append(tags, tagAll, urlTag(r.Host, r.URL.Path))
 	for _, src := range [2][]string{handler, header} {
 		for _, t := range src {
 			if len(tags) < 2+maxTags && !containsString(tags[2:], t) {
@@ -188,69 +197,24 @@ func takeHeaderTags(c *Cache, r *http.Request, h http.Header) []string {
 // in its context; a 2xx or 3xx response invalidates what the request named
 // as soon as its status is written (RFC 9111 Section 4.4).
 func (c *Cache) serveUnsafe(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	iw := &invalidatingWriter{rw: w, c: c, r: r}
+	pw := &passWriter{rw: w, c: c, r: r, unsafe: true}
 	w.Header()[headerCacheStatus] = []string{statusMethod}
 	st := &reqState{c: c, next: next, req: r}
 	defer st.startRefills() // after the invalidation, or the refills would be refused
-	next.ServeHTTP(iw, withState(r, st))
-	if !iw.wroteHeader {
-		iw.WriteHeader(http.StatusOK)
+	next.ServeHTTP(pw, withState(r, st))
+	if !pw.wroteHeader {
+		pw.WriteHeader(http.StatusOK)
 	}
-}
-
-// invalidatingWriter passes a response through, invalidating the URLs it
-// names when its status says the request succeeded.
-type invalidatingWriter struct {
-	rw          http.ResponseWriter
-	c           *Cache
-	r           *http.Request
-	wroteHeader bool
-}
-
-var (
-	_ http.Flusher  = (*invalidatingWriter)(nil)
-	_ http.Hijacker = (*invalidatingWriter)(nil)
-)
-
-func (w *invalidatingWriter) Header() http.Header         { return w.rw.Header() }
-func (w *invalidatingWriter) Unwrap() http.ResponseWriter { return w.rw }
-
-func (w *invalidatingWriter) WriteHeader(code int) {
-	if !w.wroteHeader && code >= 200 {
-		w.wroteHeader = true
-		w.invalidate(code)
-	}
-	w.rw.WriteHeader(code)
-}
-
-func (w *invalidatingWriter) Write(p []byte) (int, error) {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.rw.Write(p)
-}
-
-func (w *invalidatingWriter) FlushError() error {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	return http.NewResponseController(w.rw).Flush()
-}
-
-func (w *invalidatingWriter) Flush() { _ = w.FlushError() }
-
-func (w *invalidatingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.wroteHeader = true
-	return http.NewResponseController(w.rw).Hijack()
 }
 
 // invalidate bumps the request URL, the same-origin Location and
 // Content-Location, and the Cache-Group-Invalidation groups of a 2xx or 3xx
 // response; it strips the tag fields either way.
-func (w *invalidatingWriter) invalidate(code int) {
+func (w *passWriter) invalidate(code int) {
 	h := w.rw.Header()
 	groups, err := parseCacheGroups(h["Cache-Group-Invalidation"])
 	stripTagHeaders(h)
+	delete(h, headerSurrogateControl)
 	if code < 200 || code > 399 {
 		return
 	}
@@ -258,7 +222,7 @@ func (w *invalidatingWriter) invalidate(code int) {
 	if err != nil {
 		w.c.core.logger.WarnContext(ctx, "httpcache: Cache-Group-Invalidation", "err", err)
 	}
-	tags := []string{urlTag(w.r.Host, w.r.URL.EscapedPath())}
+	tags := []string{urlTag(w.r.Host, w.r.URL.Path)}
 	for _, name := range [...]string{"Location", "Content-Location"} {
 		if t, ok := sameOriginTag(w.r, h.Get(name)); ok {
 			tags = append(tags, t)
@@ -281,5 +245,5 @@ func sameOriginTag(r *http.Request, ref string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return urlTag(u.Host, u.EscapedPath()), true
+	return urlTag(u.Host, u.Path), true
 }

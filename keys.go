@@ -24,18 +24,29 @@ type KeyFunc func(r *http.Request) string
 // hash of their whole length).
 const maxKeyInput = 8 << 10
 
-// DefaultKey is the default [KeyFunc]: the request's host (lower-cased), its
-// escaped path and its raw query, each length-prefixed so that no two
-// distinct requests share a key.
+// DefaultKey is the default [KeyFunc]: the request's scheme, its host
+// (lower-cased), its escaped path and its raw query, each length-prefixed so
+// that no two distinct requests share a key. The scheme is "https" when the
+// request came over TLS (or names it in absolute form), "http" otherwise: an
+// http-to-https redirect must never answer an https request.
 func DefaultKey(r *http.Request) string {
 	return string(appendResource(nil, r))
 }
 
 // appendResource appends the length-prefixed host, path and raw query of r.
 func appendResource(b []byte, r *http.Request) []byte {
+	b = appendPart(b, scheme(r))
 	b = appendPart(b, strings.ToLower(r.Host))
 	b = appendPart(b, r.URL.EscapedPath())
 	return appendPart(b, r.URL.RawQuery)
+}
+
+// scheme returns the scheme r was made with.
+func scheme(r *http.Request) string {
+	if r.TLS != nil || strings.EqualFold(r.URL.Scheme, "https") {
+		return "https"
+	}
+	return "http"
 }
 
 // appendPart appends s prefixed with its length as a uvarint, which makes any

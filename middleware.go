@@ -90,16 +90,19 @@ func (c *Cache) With(opts ...Option) *Cache {
 // Close stops the cache: it stops starting background refreshes, waits for
 // the running ones, and makes every handler from [Cache.Handler] (of c and
 // of every value derived with [Cache.With]) pass requests straight to the
-// handler it wraps. It returns nil; calling it again does nothing.
+// handler it wraps. A refresh is cancelled after [WithRefreshTimeout]; a
+// handler that ignores its context's cancellation holds Close until it
+// returns. Close returns nil; calling it again does nothing.
 func (c *Cache) Close() error {
 	c.core.closed.Store(true)
 	c.core.bg.close()
 	return nil
 }
 
-// Wait blocks until every background refresh started before it was called
-// has finished. It is meant for tests that drive [Cache.Handler] with
-// httptest and need a refresh's effect without sleeping.
+// Wait blocks until no background refresh or refill is running. It is meant
+// for tests that drive [Cache.Handler] with httptest and need a refresh's
+// effect without sleeping; under a steady stream of stale hits, which keep
+// starting refreshes, it may not return.
 func (c *Cache) Wait() {
 	c.core.bg.wait()
 }
@@ -128,7 +131,7 @@ type handler struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := h.c
 	switch {
-	case c.core.closed.Load():
+	case c.core.closed.Load() || c.nested(r):
 		h.next.ServeHTTP(w, r)
 	case !isSafeMethod(r.Method):
 		c.serveUnsafe(w, r, h.next)
@@ -139,6 +142,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		c.serveCacheable(w, r, h.next)
 	}
+}
+
+// nested reports whether r already went through a Handler of this cache
+// (r.Use(c.Handler) around a route with c.With(...).Handler): the outer one
+// does the caching, or the inner would wait for the outer's fill.
+func (c *Cache) nested(r *http.Request) bool {
+	st := stateFrom(r.Context())
+	return st != nil && st.c.core == c.core
 }
 
 // isSafeMethod reports whether method is safe (RFC 9110 Section 9.2.1): a
@@ -180,11 +191,21 @@ func bypassed(r *http.Request) bool {
 
 // serveForward sends r to next with the original writer, saying why in
 // Cache-Status. The invalidation hook is in the context all the same.
+// The fields meant for the cache are removed from the response, except on
+// an Upgrade request, whose writer is passed untouched.
 func (c *Cache) serveForward(w http.ResponseWriter, r *http.Request, next http.Handler, status string) {
 	w.Header()[headerCacheStatus] = []string{status}
 	st := &reqState{c: c, next: next, req: r}
 	defer st.startRefills()
-	next.ServeHTTP(w, withState(r, st))
+	if len(r.Header["Upgrade"]) > 0 {
+		next.ServeHTTP(w, withState(r, st))
+		return
+	}
+	pw := &passWriter{rw: w, c: c, r: r}
+	next.ServeHTTP(pw, withState(r, st))
+	if !pw.wroteHeader {
+		pw.WriteHeader(http.StatusOK) // what net/http sends, without the cache's fields
+	}
 }
 
 // withState returns r with st in its context, so that Tag, Invalidate and

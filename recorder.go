@@ -37,6 +37,8 @@ type recorder struct {
 	clientGone  bool
 	hijacked    bool
 	respTime    time.Time
+	typed       bool   // the response has a Content-Type, maybe from outer middleware
+	heldBody    []byte // the body of a held-back error, to replay if stale cannot answer
 	verdict     verdict
 	headerTags  []string
 }
@@ -61,8 +63,21 @@ func (w *recorder) Header() http.Header {
 func (w *recorder) forward(status int) {
 	if w.own != nil {
 		replaceHeader(w.rw.Header(), w.own)
+		if status >= 200 {
+			w.own = nil // trailers set after the body go to the client's map
+		}
 	}
 	w.rw.WriteHeader(status)
+}
+
+// replayHeld sends the client the error response that was held back for
+// stale-if-error, when no stale entry can answer after all.
+func (w *recorder) replayHeld() {
+	w.held = false
+	w.forward(w.status)
+	if len(w.heldBody) > 0 {
+		w.rw.Write(w.heldBody) //nolint:errcheck // the client hung up; nothing to tell it
+	}
 }
 
 // Unwrap returns the client's writer, so that http.ResponseController
@@ -74,6 +89,7 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.rw }
 func (w *recorder) WriteHeader(code int) {
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		if !w.wroteHeader && !w.held {
+			w.headerTags = append(w.headerTags, takeHeaderTags(w.c, w.req, w.Header())...)
 			w.forward(code)
 		}
 		return
@@ -97,18 +113,18 @@ func (w *recorder) WriteHeader(code int) {
 // stored and whether the client sees it now.
 func (w *recorder) commit() {
 	h := w.Header()
-	w.headerTags = takeHeaderTags(w.c, w.req, h)
+	w.headerTags = append(w.headerTags, takeHeaderTags(w.c, w.req, h)...)
 	if w.fl.holdStatus(w.status) {
 		w.held = true
 		w.capturing = false
 		return
 	}
-	own := handlerHeader(h, w.pre)
-	w.verdict = w.c.judge(w.status, own, w.fl.reqTime, w.respTime)
+	w.verdict = w.c.judge(w.status, judgedHeader(h, w.pre), w.fl.reqTime, w.respTime)
 	if w.verdict.reason != "" {
 		w.unshare(w.verdict.reason)
 	} else {
-		w.snapshot = storedHeader(own, w.verdict.dropFields, w.respTime)
+		w.snapshot = storedHeader(handlerHeader(h, w.pre), w.verdict.dropFields, w.respTime)
+		_, w.typed = h["Content-Type"]
 	}
 	delete(h, headerSurrogateControl) // addressed to surrogates, not clients
 	if w.fl.clientStatus {
@@ -116,10 +132,23 @@ func (w *recorder) commit() {
 	}
 }
 
+// judgedHeader returns the fields that decide whether a response is stored:
+// all of h, outer middleware's included (its Vary or Cache-Control: private
+// count), except a Set-Cookie that outer middleware set for this client
+// alone and the handler left as it was, which is not stored anyway.
+func judgedHeader(h, pre http.Header) http.Header {
+	if sc, ok := pre["Set-Cookie"]; !ok || !slices.Equal(sc, h["Set-Cookie"]) {
+		return h
+	}
+	j := h.Clone()
+	delete(j, "Set-Cookie")
+	return j
+}
+
 // handlerHeader returns the fields of h the handler set: those that differ
-// from what outer middleware had set before the fill (pre). Outer fields
-// (a request id, a session cookie) belong to one client and are neither
-// judged nor stored.
+// from what outer middleware had set before the fill (pre). Only they are
+// stored: outer middleware sets its own fields again on every response
+// (a request id, a session cookie belong to one client).
 func handlerHeader(h, pre http.Header) http.Header {
 	if len(pre) == 0 {
 		return h
@@ -161,8 +190,14 @@ func (w *recorder) Write(p []byte) (int, error) {
 			w.body = append(w.body, p...)
 		}
 	}
-	if w.held || w.clientGone {
-		if w.capturing || w.held {
+	if w.held {
+		if w.status >= 500 && int64(len(w.heldBody)+len(p)) <= w.c.cfg.maxBody {
+			w.heldBody = append(w.heldBody, p...)
+		}
+		return len(p), nil
+	}
+	if w.clientGone {
+		if w.capturing {
 			return len(p), nil
 		}
 		return 0, net.ErrClosed
@@ -190,6 +225,9 @@ func (w *recorder) FlushError() error {
 	if !w.flushed {
 		w.flushed = true
 		w.fl.release()
+		if w.fl.det != nil {
+			w.fl.det.unshared()
+		}
 	}
 	if w.held {
 		return nil
@@ -229,7 +267,7 @@ func (w *recorder) entry(reqHeader http.Header) *Entry {
 	if cl := h.Get(headerContentLen); cl != "" && cl != strconv.Itoa(len(w.body)) {
 		return nil // the handler stopped short of what it announced
 	}
-	completeHeader(h, w.status, w.body)
+	completeHeader(h, w.status, w.body, w.typed)
 	v := &w.verdict
 	return &Entry{
 		Status:               w.status,

@@ -92,7 +92,11 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 	l.vary = c.core.vary.get(primary, c.cfg.vary)
 	l.key = variantKey(primary, l.vary, r.Header)
 	f, leader := c.core.refreshes.join(l.str())
-	if !leader || !c.core.bg.start() {
+	if !leader {
+		cancel() // a refill of this key is running: it is not ours to end
+		return
+	}
+	if !c.core.bg.start() {
 		c.core.refreshes.release(l.str(), f, nil, false)
 		cancel()
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -121,7 +122,7 @@ func (c *Cache) serveCacheable(w http.ResponseWriter, r *http.Request, next http
 // if e is stale; it reports false when the request must be filled, leaving
 // in l.stale what a conditional or stale-if-error fill can use.
 func (c *Cache) serveStored(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup, e *Entry) bool {
-	if !varyMatches(e, r.Header) {
+	if !c.varyMatches(e, r.Header) {
 		return false
 	}
 	current := c.current(r.Context(), e)
@@ -197,9 +198,15 @@ func (c *Cache) current(ctx context.Context, e *Entry) bool {
 	return latest <= e.Epoch
 }
 
-// varyMatches reports whether h has, for every field e varies on, the
-// values the request that produced e had (RFC 9111 Section 4.1).
-func varyMatches(e *Entry, h http.Header) bool {
+// varyMatches reports whether e varies on every field the policy adds
+// (WithVary), and h has, for every field e varies on, the values the
+// request that produced e had (RFC 9111 Section 4.1).
+func (c *Cache) varyMatches(e *Entry, h http.Header) bool {
+	for _, name := range c.cfg.vary {
+		if _, found := slices.BinarySearch(e.Vary, name); !found {
+			return false // filled through a policy that did not vary on it
+		}
+	}
 	for _, name := range e.Vary {
 		got, present := h[name]
 		want, wasPresent := e.RequestHeader[name]
@@ -230,6 +237,9 @@ func (e *Entry) age(now time.Time) time.Duration {
 func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time, status string) {
 	h := w.Header()
 	spare := copyHeader(h, e.Header, 2)
+	if _, ok := e.Header[headerSurrogateControl]; ok {
+		delete(h, headerSurrogateControl) // kept for revalidation, not for clients
+	}
 	age, hit := e.replayValues(now)
 	if status == "" {
 		status = hit

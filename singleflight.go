@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -77,7 +78,8 @@ func (c *Cache) await(w http.ResponseWriter, r *http.Request, l *lookup, f *flig
 	case <-r.Context().Done():
 		return awaitServed
 	case <-t.C:
-		if c.serveStaleOnError(w, r, l, "lock-timeout") {
+		if c.staleIfErrorOK(r.Context(), l) {
+			c.serveStaleEntry(w, r, l, "lock-timeout")
 			return awaitServed
 		}
 		return awaitAlone
@@ -88,7 +90,7 @@ func (c *Cache) await(w http.ResponseWriter, r *http.Request, l *lookup, f *flig
 		return awaitRetry
 	case e == nil:
 		return awaitAlone
-	case !varyMatches(e, r.Header):
+	case !c.varyMatches(e, r.Header):
 		return awaitRekey
 	case !c.current(r.Context(), e):
 		return awaitRetry
@@ -97,23 +99,26 @@ func (c *Cache) await(w http.ResponseWriter, r *http.Request, l *lookup, f *flig
 	return awaitServed
 }
 
-// serveStaleOnError serves l.stale when stale-if-error allows it; detail
-// says why the fill failed.
-func (c *Cache) serveStaleOnError(w http.ResponseWriter, r *http.Request, l *lookup, detail string) bool {
-	if !c.staleIfErrorOK(l) {
-		return false
-	}
-	ttl := l.stale.Lifetime - l.stale.age(now())
-	c.serveEntry(w, r, l.stale, now(), hitStatus(min(ttl, 0))+"; detail="+detail)
-	return true
+// serveStaleEntry serves l.stale because its refill failed; detail says
+// how. The caller has checked staleIfErrorOK.
+func (c *Cache) serveStaleEntry(w http.ResponseWriter, r *http.Request, l *lookup, detail string) {
+	t := now()
+	ttl := l.stale.Lifetime - l.stale.age(t)
+	c.serveEntry(w, r, l.stale, t, hitStatus(min(ttl, 0))+"; detail="+detail)
 }
 
-// staleIfErrorOK reports whether l.stale may answer a failed fill.
-func (c *Cache) staleIfErrorOK(l *lookup) bool {
+// staleIfErrorOK reports whether l.stale may answer a failed fill: inside
+// its stale-if-error window (the response's, the request's or the
+// policy's), not forbidden by must-revalidate or no-cache, and not
+// invalidated since it was looked up (unless soft purge is on).
+func (c *Cache) staleIfErrorOK(ctx context.Context, l *lookup) bool {
 	e := l.stale
 	if e == nil || e.MustRevalidate || e.NoCache {
 		return false
 	}
 	window := max(e.StaleIfError, time.Duration(max(l.rcc.staleIfError, 0))*time.Second)
-	return -(e.Lifetime-e.age(now())) <= window && window > 0
+	if window <= 0 || -(e.Lifetime-e.age(now())) > window {
+		return false
+	}
+	return c.cfg.softPurge || c.current(ctx, e)
 }

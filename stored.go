@@ -17,7 +17,8 @@ var hopByHop = [...]string{
 // storedHeader returns the header an entry keeps: a clone of h without
 // hop-by-hop fields, the fields Connection names, the fields named by
 // qualified no-cache and private directives, and the cache's own
-// Cache-Status; with Date added when the handler set none.
+// Cache-Status; with Date added when the handler set none. Surrogate-Control
+// is kept, for revalidations to judge, and never replayed.
 func storedHeader(h http.Header, drop []string, respTime time.Time) http.Header {
 	s := h.Clone()
 	for _, line := range s["Connection"] {
@@ -33,7 +34,6 @@ func storedHeader(h http.Header, drop []string, respTime time.Time) http.Header 
 	for _, name := range drop {
 		delete(s, name)
 	}
-	delete(s, headerSurrogateControl)
 	if cs := s[headerCacheStatus]; len(cs) > 0 && strings.HasPrefix(cs[0], "httpcache;") {
 		s[headerCacheStatus] = cs[1:]
 		if len(cs) == 1 {
@@ -49,11 +49,13 @@ func storedHeader(h http.Header, drop []string, respTime time.Time) http.Header 
 // completeHeader adds to a stored header what net/http would have added on
 // the wire: Content-Length, and a sniffed Content-Type, so that a HEAD
 // answered from the entry says what the GET did.
-func completeHeader(h http.Header, status int, body []byte) {
+// typed says the response had a Content-Type, perhaps one that outer
+// middleware set and sets again on every response.
+func completeHeader(h http.Header, status int, body []byte, typed bool) {
 	if !bodyAllowed(status) {
 		return
 	}
-	if _, set := h["Content-Type"]; !set && len(body) > 0 && len(h["Content-Encoding"]) == 0 {
+	if _, set := h["Content-Type"]; !set && !typed && len(body) > 0 && len(h["Content-Encoding"]) == 0 {
 		h["Content-Type"] = []string{http.DetectContentType(body)}
 	}
 	if len(h[headerContentLen]) == 0 {
@@ -87,9 +89,11 @@ var notUpdated = [...]string{"Content-Length", "Content-Range", "Content-Encodin
 
 // freshen returns stale updated by the 304 that rec captured: its header
 // fields replace the stored ones, and freshness starts again from the
-// merged header (RFC 9111 Section 4.3.4).
-func (c *Cache) freshen(stale *Entry, rec *recorder) *Entry {
+// merged header (RFC 9111 Section 4.3.4). reason says why the result must
+// not be stored or shared (the 304 set a cookie, made it private), or is "".
+func (c *Cache) freshen(stale *Entry, rec *recorder) (e *Entry, reason string) {
 	h := stale.Header.Clone()
+	delete(h, headerAge) // the 304 states the age that counts now, if any
 	update := storedHeader(handlerHeader(rec.Header(), rec.pre), nil, rec.respTime)
 	for _, name := range notUpdated {
 		delete(update, name)
@@ -98,15 +102,16 @@ func (c *Cache) freshen(stale *Entry, rec *recorder) *Entry {
 		h[k] = vv
 	}
 	delete(h, headerCacheStatus)
-	e := *stale
+	fresh := *stale
+	e = &fresh
 	e.Header, e.memo = h, nil
 	e.RequestTime, e.ResponseTime = rec.fl.reqTime, rec.respTime
-	v := c.judge(stale.Status, h, e.RequestTime, e.ResponseTime)
+	v := c.judge(stale.Status, judgedHeader(h, rec.pre), e.RequestTime, e.ResponseTime)
 	e.Lifetime, e.InitialAge = v.lifetime, v.initialAge
 	e.StaleWhileRevalidate, e.StaleIfError = v.swr, v.sie
 	e.MustRevalidate, e.NoCache = v.mustReval, v.noCache
 	if v.reason != "" {
 		e.Lifetime = 0
 	}
-	return &e
+	return e, v.reason
 }

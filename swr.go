@@ -49,7 +49,8 @@ func (c *Cache) refresh(r *http.Request, cancel context.CancelFunc, next http.Ha
 		return
 	}
 	st := &reqState{c: c, next: next, req: r}
-	req := c.fillRequest(r, st, l.stale, fl)
+	defer st.startRefills()
+	req := c.fillRequest(r, r.Context(), st, l.stale, fl)
 	rec := &recorder{rw: &discard{h: make(http.Header)}, c: c, req: r, fl: fl, capturing: true}
 	next.ServeHTTP(rec, req)
 	if err := r.Context().Err(); err != nil {
@@ -59,15 +60,15 @@ func (c *Cache) refresh(r *http.Request, cancel context.CancelFunc, next http.Ha
 	if !rec.wroteHeader {
 		rec.WriteHeader(http.StatusOK)
 	}
-	var e *Entry
 	switch {
 	case rec.held && rec.status == http.StatusNotModified:
-		e = c.freshen(l.stale, rec)
+		if e, reason := c.freshen(l.stale, rec); reason == "" {
+			c.finishEntry(r, l, e, st, rec, epoch, l.stale.Tags)
+		}
 	case !rec.held:
-		e = rec.entry(r.Header)
-	}
-	if e != nil {
-		c.finishEntry(r, l, e, st, rec, epoch)
+		if e := rec.entry(r.Header); e != nil {
+			c.finishEntry(r, l, e, st, rec, epoch, nil)
+		}
 	}
 }
 
