@@ -33,10 +33,14 @@
 //
 // What passes the cache by: requests with a method other than GET or HEAD
 // (unsafe methods invalidate, see below), and GET and HEAD requests that
-// carry Authorization, Upgrade, Range, a body, a method-override field
+// carry Authorization, Upgrade, a body, a method-override field
 // (X-HTTP-Method-Override and the like) or Cache-Control no-store, whose
 // host, path and query exceed 8 KiB, or for which the [KeyFunc] returns "".
-// They reach the handler with the original [http.ResponseWriter].
+// They reach the handler untouched, but for the removal of the fields meant
+// for the cache (tag fields, Surrogate-Control). A Range request is
+// answered from a complete stored entry (206 Partial Content, with
+// http.ServeContent's handling of Range and If-Range); on a miss it passes
+// by, and nothing is filled.
 //
 // A handler that personalises a response (from a cookie, say) without
 // marking it private, or without listing the field it read in Vary, has
@@ -47,7 +51,7 @@
 // A key is the hash of length-prefixed parts, so two distinct requests never
 // share one: the global version ([WithVersion]), the method class (HEAD
 // reads what GET stored), the resource named by the [KeyFunc] (by default
-// [DefaultKey]: host, path and raw query), and the values of the request
+// [DefaultKey]: scheme, host, path and raw query), and the values of the request
 // fields the response varies on. Those fields are learned per resource
 // from the response's Vary field, plus those named by [WithVary]; an absent
 // field and an empty one make different keys.
@@ -61,7 +65,14 @@
 // bump the versions of the tags they are given in O(number of tags); an
 // entry whose tags moved on is a miss, and ages out of the store.
 // [Cache.InvalidateURL] drops a URL's entries, [Cache.InvalidateAll] and a
-// change of [WithVersion] drop them all.
+// change of [WithVersion] drop them all. A URL's implicit tag is normalised
+// (decoded path, lower-case host without a default port), so /%7Eu and /~u
+// are one resource.
+//
+// Write-through: a handler that writes can call [Refill] after [Invalidate]
+// to have the cache fill URLs again in the background, through the handler
+// that served the request, so that the first reader after the write gets a
+// hit.
 //
 // A 2xx or 3xx response to an unsafe method (POST, PUT, PATCH, DELETE or any
 // method other than GET, HEAD, OPTIONS and TRACE) through [Cache.Handler]
@@ -93,7 +104,9 @@
 //	httpcache; fwd=uri-miss; stored        not in the cache; the handler ran; stored
 //	httpcache; fwd=uri-miss                not in the cache; the handler ran; not stored
 //	httpcache; fwd=uri-miss; collapsed     served the response another request's fill stored
-//	httpcache; fwd=stale                   stale entry revalidated with the handler (304)
+//	httpcache; fwd=stale; stored           the entry was stale; the handler's new response was stored
+//	httpcache; fwd=request; stored         the client asked for revalidation (no-cache, max-age)
+//	...; fwd-status=304                    the handler confirmed the stored entry with 304
 //	httpcache; fwd=bypass                  the request passed the cache by
 //	httpcache; fwd=method                  not GET or HEAD
 //
@@ -102,6 +115,13 @@
 // from the entry. On a fill, the cache removes the client's own conditions
 // from the request the handler sees, so that a full response can be stored;
 // that client gets the full response too.
+//
+// Surrogate-Control (W3C Edge Architecture 1.0) speaks to this cache when
+// a directive is untargeted or targeted at the device "httpcache"
+// (max-age=60;httpcache): its max-age overrides every freshness directive of
+// Cache-Control, no-store included, and its no-store forbids storing. It is
+// removed before the client sees the response. [SurrogateCapability] is
+// what a reverse proxy built on the cache announces upstream.
 //
 // The request's Cache-Control is honoured: no-store passes the cache by;
 // no-cache, and max-age=N for an older entry, make the cache revalidate with
@@ -138,9 +158,12 @@
 // are served what it stored. Each waiter stops on its own request's context
 // and waits at most [WithLockTimeout], then runs the handler itself. A
 // waiter whose request differs from the filling one in a field the response
-// varies on fills for itself. When the filling request's client hangs up,
-// the handler's writes keep succeeding and being captured, so the waiters
-// and the store still get the response.
+// varies on fills for itself. The filling handler runs detached from its
+// client's cancellation while its response can still be shared: when that
+// client hangs up, the handler's writes keep succeeding and being captured
+// (for at most [WithRefreshTimeout]), so the waiters and the store still
+// get the whole response. Once the response is a stream, or cannot be
+// shared, a client that left cancels the handler's context.
 //
 // A fill whose response turns out not to be shareable (Set-Cookie, private,
 // no freshness, too large) releases its waiters at once to run the handler
@@ -195,20 +218,21 @@
 //   - One process. The default [MemoryStore] and [MemoryVersions] live in
 //     memory; [WithStore] and [WithVersions] accept shared implementations,
 //     but none ships yet (Redis and groupcache tiers are planned).
-//   - Requests with Authorization, Range or a body are never served from
-//     the cache, even when RFC 9111 would allow it (public, s-maxage).
+//   - Requests with Authorization or a body are never served from the
+//     cache, even when RFC 9111 would allow it (public, s-maxage).
 //   - No heuristic freshness (RFC 9111, Section 4.2.2): a response without
 //     s-maxage, max-age or Expires is stored only through [WithTTL].
-//   - An entry is kept past its freshness lifetime only for its
-//     stale-while-revalidate or stale-if-error window (an hour for no-cache
-//     and must-revalidate entries with a validator), so revalidation with
-//     If-None-Match or If-Modified-Since happens only within those windows;
-//     later, the next request refills the entry in full.
-//   - Header fields that middleware outside the cache sets before calling it
-//     are captured into the entry as if the handler had set them, and a hit
-//     writes the stored values over the current ones: a per-request field
-//     such as a request ID shows the first request's value on every hit, and
-//     a Set-Cookie set that way makes every response unstorable.
+//   - 500, 502, 503 and 504 responses are never stored, even with explicit
+//     freshness, which RFC 9111 would allow.
+//   - An entry with a validator (ETag, Last-Modified) is kept for its
+//     lifetime again (at least an hour) past it, so that its refill is a
+//     conditional request; one without is kept only for its stale windows.
+//   - Header fields that middleware outside the cache sets before calling
+//     it count when the cache decides whether to store (its Vary or
+//     Cache-Control: private apply) but are not stored: on a hit, that
+//     middleware's own fields (a request ID, a session cookie) stay as it
+//     set them. A Set-Cookie set that way does not make the response
+//     unstorable.
 //   - A response carries at most 64 tags of 1 to 256 bytes; others are
 //     dropped and logged ([WithLogger]).
 //   - Store and versions errors fail open: the handler serves the request,
