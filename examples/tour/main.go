@@ -79,6 +79,14 @@ func (s *site) saveArticle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	if r.URL.Query().Get("refill") == "1" {
+		// Write-through: fill the page again in the background, after this
+		// response, so that the next reader gets a hit.
+		if err := httpcache.Refill(r.Context(), "/articles/"+slug); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -229,6 +237,17 @@ func (t *tour) writeInvalidates() {
 	t.show("GET", "/articles/go")
 }
 
+func (t *tour) writeThrough() {
+	scene("6. Write-through",
+		`PUT /api/articles/go?refill=1 also calls httpcache.Refill(ctx, "/articles/go"): once the`,
+		`write has answered, the cache fills the page again in the background, so the next`,
+		`reader gets a hit with the new text instead of waiting for the handler.`)
+	fmt.Println(t.fetch("PUT", "/api/articles/go?refill=1", "Go 1.27 is out"))
+	t.cache.Wait() // the refill runs in the background; Wait is for tours and tests
+	t.show("GET", "/articles/go")
+	fmt.Printf("  the article page ran %d times in all\n", t.site.callsTo("/articles/go"))
+}
+
 func main() {
 	s := &site{articles: map[string]string{"go": "Go 1.25 is out"}, stock: 42, calls: map[string]int{}}
 	c := httpcache.New() // no WithTTL: only responses that state their freshness are stored
@@ -240,6 +259,7 @@ func main() {
 	t.notStored()
 	t.staleWhileRevalidate()
 	t.writeInvalidates()
+	t.writeThrough()
 
 	srv.Close()
 	check(c.Close())
