@@ -78,3 +78,13 @@ func nextETag(s string) (tag, rest string) {
 	end += start + 2
 	return s[:end], s[end:]
 }
+
+// sameStrongETag reports whether a 304's header h validates e: unless both
+// carry a strong entity-tag and the two differ, it does.
+func sameStrongETag(e *Entry, h http.Header) bool {
+	got, want := h.Get(headerETag), e.Header.Get(headerETag)
+	if got == "" || want == "" || strings.HasPrefix(got, "W/") || strings.HasPrefix(want, "W/") {
+		return true
+	}
+	return got == want
+}

@@ -17,6 +17,7 @@ type detached struct {
 	stopAF  func() bool // stops the watch on the client's context
 
 	mu         sync.Mutex // guards the fields below
+	stopped    bool
 	clientGone bool
 	unshare    bool // the response will not be stored, or it streams
 	timer      *time.Timer
@@ -24,8 +25,17 @@ type detached struct {
 
 // detach returns a context carrying parent's values but not its
 // cancellation, and the detached that cancels it.
+//
+// The parent's deadline, if any (http.TimeoutHandler sets one), still
+// applies: the handler keeps its time budget.
 func detach(parent context.Context, timeout time.Duration) (context.Context, *detached) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	if dl, ok := parent.Deadline(); ok {
+		var cancelDL context.CancelFunc
+		ctx, cancelDL = context.WithDeadline(ctx, dl)
+		cancelOuter := cancel
+		cancel = func() { cancelDL(); cancelOuter() }
+	}
 	d := &detached{cancel: cancel, timeout: timeout}
 	d.stopAF = context.AfterFunc(parent, d.gone)
 	return ctx, d
@@ -36,6 +46,9 @@ func (d *detached) gone() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.clientGone = true
+	if d.stopped {
+		return
+	}
 	if d.unshare {
 		d.cancel()
 	} else if d.timer == nil {
@@ -58,6 +71,7 @@ func (d *detached) unshared() {
 func (d *detached) stop() {
 	d.stopAF()
 	d.mu.Lock()
+	d.stopped = true
 	if d.timer != nil {
 		d.timer.Stop()
 	}

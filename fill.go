@@ -33,7 +33,7 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 			// have completed between our lookup and the join, and its
 			// waiters (or we, after a rekey or a retry) must not run the
 			// handler again for nothing.
-			if e := c.get(r.Context(), &l.key); e != nil && !l.forced && c.usable(r, e) {
+			if e := c.get(r.Context(), &l.key); e != nil && !l.forced && c.usable(r, e, &l.rcc) {
 				c.core.flights.release(key, f, e, false)
 				c.serveEntry(w, r, e, now(), "")
 				return
@@ -54,10 +54,14 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 	}
 }
 
-// usable reports whether e can answer r as it is: r's variant, current and
-// fresh.
-func (c *Cache) usable(r *http.Request, e *Entry) bool {
-	return !e.NoCache && c.varyMatches(e, r.Header) && e.Lifetime > e.age(now()) && c.current(r.Context(), e)
+// usable reports whether e can answer r as it is: r's variant, current, and
+// fresh enough for r's min-fresh.
+func (c *Cache) usable(r *http.Request, e *Entry, rcc *cacheControl) bool {
+	ttl := e.Lifetime - e.age(now())
+	if ttl <= 0 || (rcc.minFresh >= 0 && ttl < time.Duration(rcc.minFresh)*time.Second) {
+		return false
+	}
+	return !e.NoCache && c.varyMatches(e, r.Header) && c.current(r.Context(), e)
 }
 
 // fillState is what a recorder needs to know about the fill it captures.
@@ -71,6 +75,7 @@ type fillState struct {
 	clientStatus bool      // the response goes to a client, with Cache-Status
 	fwd          string    // why the fill went to the handler: uri-miss, stale or request
 	det          *detached // the fill's context; nil for background work
+	st           *reqState // the handler's view of the cache
 }
 
 // holdStatus reports whether a response with status is for the cache, not
@@ -88,7 +93,7 @@ func (fl *fillState) unshareable(reason string, status int) {
 	if fl.det != nil {
 		fl.det.unshared()
 	}
-	if (reason == "status" && status >= 500) || reason == "client gone" {
+	if (reason == "status" && status >= 500) || reason == "client gone" || reason == "cut short" {
 		if fl.f != nil {
 			fl.c.core.flights.release(fl.key, fl.f, nil, true)
 		}
@@ -119,12 +124,16 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 	ctx, det := detach(r.Context(), c.cfg.refreshTimeout)
 	defer det.stop()
 	fl.det = det
+	if f == nil {
+		det.unshared() // no waiters: nobody needs the fill once its client is gone
+	}
 	epoch, epochErr := c.core.versions.Epoch(ctx)
 	if epochErr != nil {
 		c.core.logger.ErrorContext(ctx, "httpcache: versions epoch", "err", epochErr)
 	}
 	st := &reqState{c: c, next: next, req: r}
 	defer st.startRefills()
+	fl.st = st
 	req := c.fillRequest(r, ctx, st, l.stale, fl)
 	rec := &recorder{rw: w, c: c, req: r, fl: fl, capturing: epochErr == nil}
 	if len(w.Header()) > 0 {
@@ -195,10 +204,19 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 // held back, storing and sharing it unless the 304 made it unstorable (a
 // Set-Cookie, private): then only this client gets it.
 func (c *Cache) revalidated(w http.ResponseWriter, r *http.Request, l *lookup, rec *recorder, st *reqState, epoch uint64) {
+	if !sameStrongETag(l.stale, rec.Header()) {
+		// The 304 names another strong validator than the one stored: it
+		// must not update the entry (RFC 9111 Section 4.3.4). The handler
+		// did say our copy is not modified, so this client gets it as it
+		// is, stale and not renewed; the next request asks again.
+		c.core.flights.release(l.str(), rec.fl.f, nil, true)
+		c.serveEntry(w, r, l.stale, now(), fillStatus(l.fwd(), false)+"; fwd-status=304; detail=etag-mismatch")
+		return
+	}
 	e, reason := c.freshen(l.stale, rec)
 	var shared *Entry
 	if reason == "" {
-		shared = c.finishEntry(r, l, e, st, rec, epoch, l.stale.Tags)
+		shared = c.finishEntry(r, l, e, st, rec, epoch, l.stale.Tags[min(2, len(l.stale.Tags)):])
 	} else {
 		rec.fl.unshareable(reason, http.StatusNotModified)
 	}
@@ -211,10 +229,18 @@ func (c *Cache) revalidated(w http.ResponseWriter, r *http.Request, l *lookup, r
 // stored, nil otherwise.
 // keep are tags the entry carries over from the one it renews.
 func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, rec *recorder, epoch uint64, keep []string) *Entry {
-	ctx := context.WithoutCancel(r.Context()) // the leader's client may have left
+	// The leader's client may have left; a hung store must not hold it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.cfg.refreshTimeout)
+	defer cancel()
 	e.Epoch = epoch
 	e.memo = new(memoCell)
-	e.Tags = entryTags(r, append(st.taken(), keep...), rec.headerTags)
+	tags, ok := entryTags(r, slices.Concat(st.taken(), keep, rec.headerTags))
+	if !ok {
+		c.core.logger.WarnContext(ctx, "httpcache: not stored: more tags than an entry keeps",
+			"url", r.URL.String(), "max", maxTags)
+		return nil
+	}
+	e.Tags = tags
 	latest, err := c.core.versions.Latest(ctx, e.Tags)
 	if err != nil {
 		c.core.logger.ErrorContext(ctx, "httpcache: versions latest", "err", err)

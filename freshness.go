@@ -39,7 +39,8 @@ func neverStored(status int) bool {
 	switch {
 	case status < 200 || status > 599:
 		return true
-	case status == http.StatusPartialContent, status == http.StatusNotModified:
+	case status == http.StatusPartialContent, status == http.StatusNotModified,
+		status == http.StatusPreconditionFailed, status == http.StatusRequestedRangeNotSatisfiable:
 		return true
 	case status == 500, status == 502, status == 503, status == 504:
 		return true

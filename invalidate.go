@@ -32,9 +32,24 @@ type reqState struct {
 	next http.Handler  // the handler the request went to, for Refill
 	req  *http.Request // the request as it reached Handler
 
-	mu      sync.Mutex // guards tags and refills
+	mu      sync.Mutex // guards tags, refills and policy
 	tags    []string
 	refills []*url.URL
+	policy  *Cache // the innermost nested Handler's policy, if any
+}
+
+// policyOr returns the policy of the innermost Handler the request went
+// through, or c.
+func (st *reqState) policyOr(c *Cache) *Cache {
+	if st == nil {
+		return c
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.policy != nil {
+		return st.policy
+	}
+	return c
 }
 
 func stateFrom(ctx context.Context) *reqState {
@@ -147,6 +162,11 @@ func urlTag(host, path string) string {
 	if path == "" {
 		path = "/"
 	}
+	return tagURLPfx + normalHost(host) + path
+}
+
+// normalHost returns host lower-cased, without a default port.
+func normalHost(host string) string {
 	host = strings.ToLower(host)
 	if h, port, err := net.SplitHostPort(host); err == nil && (port == "80" || port == "443") {
 		host = h
@@ -154,23 +174,22 @@ func urlTag(host, path string) string {
 			host = "[" + h + "]"
 		}
 	}
-	return tagURLPfx + host + path
+	return host
 }
 
 // entryTags returns the tags of an entry for r: the reserved ones, then the
-// handler's and the response header's, deduplicated, at most maxTags of
-// them beyond the reserved two.
-func entryTags(r *http.Request, handler, header []string) []string {
-	tags := make([]string, 0, 2+len(handler)+len(header))
+// given ones, deduplicated. ok is false when more than maxTags remain: an
+// entry that cannot carry all its tags is not stored, since dropping one
+// would let an invalidation miss it.
+func entryTags(r *http.Request, given []string) (tags []string, ok bool) {
+	tags = make([]string, 0, 2+len(given))
 	tags = append(tags, tagAll, urlTag(r.Host, r.URL.Path))
-	for _, src := range [2][]string{handler, header} {
-		for _, t := range src {
-			if len(tags) < 2+maxTags && !containsString(tags[2:], t) {
-				tags = append(tags, t)
-			}
+	for _, t := range given {
+		if !containsString(tags, t) {
+			tags = append(tags, t)
 		}
 	}
-	return tags
+	return tags, len(tags) <= 2+maxTags
 }
 
 func containsString(list []string, s string) bool {

@@ -13,10 +13,15 @@ import (
 // request header fields the response varies on, so a KeyFunc needs none of
 // those. Returning "" makes the request bypass the cache.
 //
-// The default ([DefaultKey]) is the request's host, path and raw query. A
-// KeyFunc that drops part of the URL (a tracking parameter, say) must only
-// drop what cannot change the response, or one user's response is served to
-// another.
+// The default ([DefaultKey]) is the request's scheme, host, path and raw
+// query. A KeyFunc that drops part of the URL (a tracking parameter, say)
+// must only drop what cannot change the response, or one user's response is
+// served to another. Invalidation by URL (unsafe methods,
+// [Cache.InvalidateURL]) reaches the entries of one host and decoded path:
+// a KeyFunc that merges several paths or hosts into one resource (case
+// folding, www and the bare domain) must tag its responses ([Tag]) and
+// invalidate those tags, or a write through one spelling leaves the entry
+// stored under another.
 type KeyFunc func(r *http.Request) string
 
 // maxKeyInput bounds the bytes of a request's URL the cache will key on;

@@ -144,12 +144,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// nested reports whether r already went through a Handler of this cache
-// (r.Use(c.Handler) around a route with c.With(...).Handler): the outer one
-// does the caching, or the inner would wait for the outer's fill.
+// nested reports whether r is the request a Handler of this cache is
+// already serving (r.Use(c.Handler) around a route with
+// c.With(...).Handler): the outer one does the caching, under the inner
+// one's freshness policy, which it records; else the inner would wait for
+// the outer's fill. A sub-request for another resource, or with an unsafe
+// method, is not nested: it is cached, or invalidates, on its own.
 func (c *Cache) nested(r *http.Request) bool {
 	st := stateFrom(r.Context())
-	return st != nil && st.c.core == c.core
+	if st == nil || st.c.core != c.core || !isSafeMethod(r.Method) || !sameResource(r, st.req) {
+		return false
+	}
+	st.mu.Lock()
+	st.policy = c
+	st.mu.Unlock()
+	return true
+}
+
+// sameResource reports whether a and b ask for the same URL.
+func sameResource(a, b *http.Request) bool {
+	return a.Host == b.Host && a.URL.Path == b.URL.Path && a.URL.RawQuery == b.URL.RawQuery
 }
 
 // isSafeMethod reports whether method is safe (RFC 9110 Section 9.2.1): a

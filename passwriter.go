@@ -28,16 +28,21 @@ func (w *passWriter) Header() http.Header { return w.rw.Header() }
 // Unwrap returns the client's writer, for http.ResponseController.
 func (w *passWriter) Unwrap() http.ResponseWriter { return w.rw }
 
+// WriteHeader strips the cache's fields from what it sends. An interim
+// (1xx) response is sent without them, and they stay for the final status,
+// which may need them (Cache-Group-Invalidation).
 func (w *passWriter) WriteHeader(code int) {
-	if !w.wroteHeader {
-		if w.unsafe && code >= 200 {
-			w.invalidate(code)
-		} else {
-			h := w.rw.Header()
-			stripTagHeaders(h)
-			delete(h, headerSurrogateControl)
-		}
-		w.wroteHeader = code >= 200
+	switch {
+	case w.wroteHeader:
+	case code < 200 && code != http.StatusSwitchingProtocols:
+		withoutCacheFields(w.rw.Header(), func() { w.rw.WriteHeader(code) })
+		return
+	case w.unsafe && code >= 200:
+		w.wroteHeader = true
+		w.invalidate(code)
+	default:
+		w.wroteHeader = true
+		stripCacheFields(w.rw.Header())
 	}
 	w.rw.WriteHeader(code)
 }
@@ -59,6 +64,37 @@ func (w *passWriter) FlushError() error {
 func (w *passWriter) Flush() { _ = w.FlushError() }
 
 func (w *passWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.wroteHeader = true
-	return http.NewResponseController(w.rw).Hijack()
+	conn, brw, err := http.NewResponseController(w.rw).Hijack()
+	if err == nil {
+		w.wroteHeader = true // nothing is written through w any more
+	}
+	return conn, brw, err
+}
+
+// cacheFields are the response fields meant for the cache, never for the
+// client.
+var cacheFields = [...]string{cacheTagHeader, surrogateKeyHeader, cacheGroupsHeader, cacheGroupInvalidationHeader, headerSurrogateControl}
+
+// stripCacheFields removes the fields meant for the cache from h.
+func stripCacheFields(h http.Header) {
+	for _, name := range cacheFields {
+		delete(h, name)
+	}
+}
+
+// withoutCacheFields runs send with the cache's fields removed from h, and
+// puts them back afterwards: an interim response must not carry them, and
+// the final one is judged with them.
+func withoutCacheFields(h http.Header, send func()) {
+	var saved [len(cacheFields)][]string
+	for i, name := range cacheFields {
+		saved[i] = h[name]
+		delete(h, name)
+	}
+	send()
+	for i, name := range cacheFields {
+		if saved[i] != nil {
+			h[name] = saved[i]
+		}
+	}
 }

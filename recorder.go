@@ -74,6 +74,12 @@ func (w *recorder) forward(status int) {
 // stale-if-error, when no stale entry can answer after all.
 func (w *recorder) replayHeld() {
 	w.held = false
+	w.verdict.reason = "status" // waiters try again
+	h := w.Header()
+	stripCacheFields(h)
+	if w.fl.clientStatus {
+		prependCacheStatus(h, fillStatus(w.fl.fwd, false))
+	}
 	w.forward(w.status)
 	if len(w.heldBody) > 0 {
 		w.rw.Write(w.heldBody) //nolint:errcheck // the client hung up; nothing to tell it
@@ -90,7 +96,7 @@ func (w *recorder) WriteHeader(code int) {
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		if !w.wroteHeader && !w.held {
 			w.headerTags = append(w.headerTags, takeHeaderTags(w.c, w.req, w.Header())...)
-			w.forward(code)
+			withoutCacheFields(w.Header(), func() { w.forward(code) })
 		}
 		return
 	}
@@ -119,7 +125,8 @@ func (w *recorder) commit() {
 		w.capturing = false
 		return
 	}
-	w.verdict = w.c.judge(w.status, judgedHeader(h, w.pre), w.fl.reqTime, w.respTime)
+	policy := w.fl.st.policyOr(w.c)
+	w.verdict = policy.judge(w.status, judgedHeader(h, w.pre), w.fl.reqTime, w.respTime)
 	if w.verdict.reason != "" {
 		w.unshare(w.verdict.reason)
 	} else {
@@ -191,10 +198,14 @@ func (w *recorder) Write(p []byte) (int, error) {
 		}
 	}
 	if w.held {
-		if w.status >= 500 && int64(len(w.heldBody)+len(p)) <= w.c.cfg.maxBody {
+		switch {
+		case w.status < 500: // a 304 has no body to keep
+			return len(p), nil
+		case int64(len(w.heldBody)+len(p)) <= w.c.cfg.maxBody:
 			w.heldBody = append(w.heldBody, p...)
+			return len(p), nil
 		}
-		return len(p), nil
+		w.replayHeld() // too large to hold back: the client gets the error
 	}
 	if w.clientGone {
 		if w.capturing {

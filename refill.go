@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // Refill asks the cache to fill targets again, in the background, through
@@ -52,7 +51,7 @@ func sameOriginURL(r *http.Request, target string) (*url.URL, bool) {
 	}
 	base := &url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath}
 	u = base.ResolveReference(u)
-	if !strings.EqualFold(u.Host, r.Host) {
+	if normalHost(u.Host) != normalHost(r.Host) {
 		return nil, false
 	}
 	return u, true
@@ -75,13 +74,16 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 	if c.core.closed.Load() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(orig.Context()), c.cfg.refreshTimeout)
+	// Not the writer's context: its values (the user an auth middleware
+	// found) must not shape a page stored for everyone.
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.refreshTimeout)
 	r, err := http.NewRequestWithContext(ctx, http.MethodGet, u.RequestURI(), nil)
 	if err != nil {
 		cancel()
 		return
 	}
 	r.Host, r.RemoteAddr, r.Proto, r.ProtoMajor, r.ProtoMinor = orig.Host, orig.RemoteAddr, orig.Proto, orig.ProtoMajor, orig.ProtoMinor
+	r.TLS = orig.TLS // the same scheme, hence the same key, as the readers'
 	r.URL.Host, r.URL.Scheme = "", ""
 	primary, ok := c.primaryKey(r)
 	if !ok {
@@ -101,5 +103,5 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 		cancel()
 		return
 	}
-	go c.refresh(r, cancel, next, l, f)
+	go c.refresh(r, nil, cancel, next, l, f)
 }

@@ -105,9 +105,9 @@ func (c *Cache) serveCacheable(w http.ResponseWriter, r *http.Request, next http
 		return
 	}
 	switch {
-	case len(r.Header["Range"]) > 0:
-		// The handler's 206 cannot be stored: a partial request is answered
-		// from a complete entry or not at all.
+	case partialOrPrecondition(r.Header):
+		// The handler's 206 or 412 cannot be stored: such a request is
+		// answered from a complete entry or not at all.
 		c.serveForward(w, r, next, statusBypass)
 		return
 	case r.Method == http.MethodHead:
@@ -167,7 +167,7 @@ func (c *Cache) serveStale(w http.ResponseWriter, r *http.Request, next http.Han
 	if -ttl > window {
 		return false
 	}
-	c.startRefresh(r, next, l, e)
+	c.startRefresh(r, w.Header(), next, l, e)
 	c.serveEntry(w, r, e, l.now, status)
 	return true
 }
@@ -251,7 +251,7 @@ func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now
 	} else {
 		h[headerCacheStatus] = spare[1:2:2]
 	}
-	if len(r.Header["Range"]) > 0 && e.Status == http.StatusOK {
+	if partialOrPrecondition(r.Header) && e.Status == http.StatusOK {
 		serveRange(w, r, e)
 		return
 	}
@@ -269,9 +269,24 @@ func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now
 	}
 }
 
-// serveRange answers a Range request from a complete entry, with
-// http.ServeContent's handling of Range, If-Range and the other conditions
-// (RFC 9110 Section 14.2, RFC 9111 Section 3.4).
+// preconditionFields are the request fields whose answer (206, 412) depends
+// on one client's state: a fill never sends them to the handler.
+var preconditionFields = [...]string{"Range", "If-Range", "If-Match", "If-Unmodified-Since"}
+
+// partialOrPrecondition reports whether h asks for part of a response or
+// states a precondition other than If-None-Match and If-Modified-Since.
+func partialOrPrecondition(h http.Header) bool {
+	for _, name := range preconditionFields {
+		if len(h[name]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// serveRange answers a Range or precondition request from a complete
+// entry, with http.ServeContent's handling of Range, If-Range, If-Match and
+// If-Unmodified-Since (RFC 9110 Sections 13 and 14.2, RFC 9111 Section 3.4).
 func serveRange(w http.ResponseWriter, r *http.Request, e *Entry) {
 	delete(w.Header(), headerContentLen) // ServeContent sets the range's own
 	modified, _ := parseHTTPDate(e.Header.Get(headerLastModified))

@@ -106,7 +106,8 @@ func (c *Cache) freshen(stale *Entry, rec *recorder) (e *Entry, reason string) {
 	e = &fresh
 	e.Header, e.memo = h, nil
 	e.RequestTime, e.ResponseTime = rec.fl.reqTime, rec.respTime
-	v := c.judge(stale.Status, judgedHeader(h, rec.pre), e.RequestTime, e.ResponseTime)
+	policy := rec.fl.st.policyOr(c)
+	v := policy.judge(stale.Status, judgedHeader(withOuter(h, rec.pre), rec.pre), e.RequestTime, e.ResponseTime)
 	e.Lifetime, e.InitialAge = v.lifetime, v.initialAge
 	e.StaleWhileRevalidate, e.StaleIfError = v.swr, v.sie
 	e.MustRevalidate, e.NoCache = v.mustReval, v.noCache
@@ -114,4 +115,20 @@ func (c *Cache) freshen(stale *Entry, rec *recorder) (e *Entry, reason string) {
 		e.Lifetime = 0
 	}
 	return e, v.reason
+}
+
+// withOuter returns h with the fields outer middleware set (pre) that h
+// lacks: a renewed entry is judged as its first fill was, outer
+// Cache-Control and Vary included.
+func withOuter(h, pre http.Header) http.Header {
+	if len(pre) == 0 {
+		return h
+	}
+	j := h.Clone()
+	for k, vv := range pre {
+		if _, ok := j[k]; !ok {
+			j[k] = vv
+		}
+	}
+	return j
 }

@@ -10,7 +10,11 @@ import (
 // startRefresh starts the background refresh of e, stale, unless one is
 // running for its key already, the bound on refreshes is reached, or the
 // cache is closed: then the stale entry is served without one.
-func (c *Cache) startRefresh(r *http.Request, next http.Handler, l *lookup, e *Entry) {
+//
+// outer is the client's header as outer middleware left it before the
+// cache ran: the refresh judges its response with those fields, as the fill
+// did.
+func (c *Cache) startRefresh(r *http.Request, outer http.Header, next http.Handler, l *lookup, e *Entry) {
 	f, leader := c.core.refreshes.join(l.str())
 	if !leader {
 		return
@@ -24,15 +28,20 @@ func (c *Cache) startRefresh(r *http.Request, next http.Handler, l *lookup, e *E
 	req := r.Clone(ctx)
 	req.Method = http.MethodGet
 	req.Body, req.ContentLength = http.NoBody, 0
-	req.Header.Del("Range") // the refresh fills the whole entry
-	req.Header.Del("If-Range")
-	go c.refresh(req, cancel, next, rl, f)
+	for _, name := range preconditionFields {
+		delete(req.Header, name) // the refresh fills the whole entry, for everyone
+	}
+	var pre http.Header
+	if len(outer) > 0 {
+		pre = outer.Clone()
+	}
+	go c.refresh(req, pre, cancel, next, rl, f)
 }
 
 // refresh runs next for a background refresh and stores what it returns,
 // unless it failed: a 5xx, a panic or a timeout never replaces the entry.
 // It recovers panics and reports them to the logger.
-func (c *Cache) refresh(r *http.Request, cancel context.CancelFunc, next http.Handler, l *lookup, f *flight) {
+func (c *Cache) refresh(r *http.Request, pre http.Header, cancel context.CancelFunc, next http.Handler, l *lookup, f *flight) {
 	defer c.core.bg.done()
 	defer c.core.refreshes.release(l.str(), f, nil, false)
 	defer cancel()
@@ -50,8 +59,15 @@ func (c *Cache) refresh(r *http.Request, cancel context.CancelFunc, next http.Ha
 	}
 	st := &reqState{c: c, next: next, req: r}
 	defer st.startRefills()
+	fl.st = st
 	req := c.fillRequest(r, r.Context(), st, l.stale, fl)
-	rec := &recorder{rw: &discard{h: make(http.Header)}, c: c, req: r, fl: fl, capturing: true}
+	rec := &recorder{rw: &discard{h: pre.Clone()}, c: c, req: r, fl: fl, capturing: true, pre: pre}
+	if rec.rw.Header() == nil {
+		rec.rw = &discard{h: make(http.Header)}
+	}
+	if fl.hold304 || fl.holdErrors {
+		rec.own = rec.rw.Header().Clone()
+	}
 	next.ServeHTTP(rec, req)
 	if err := r.Context().Err(); err != nil {
 		c.core.logger.WarnContext(r.Context(), "httpcache: background refresh", "url", r.URL.String(), "err", err)
@@ -62,8 +78,11 @@ func (c *Cache) refresh(r *http.Request, cancel context.CancelFunc, next http.Ha
 	}
 	switch {
 	case rec.held && rec.status == http.StatusNotModified:
+		if !sameStrongETag(l.stale, rec.Header()) {
+			return // it validates another representation: renew nothing
+		}
 		if e, reason := c.freshen(l.stale, rec); reason == "" {
-			c.finishEntry(r, l, e, st, rec, epoch, l.stale.Tags)
+			c.finishEntry(r, l, e, st, rec, epoch, l.stale.Tags[min(2, len(l.stale.Tags)):])
 		}
 	case !rec.held:
 		if e := rec.entry(r.Header); e != nil {
