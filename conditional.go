@@ -17,11 +17,11 @@ func notModified(r *http.Request, e *Entry) bool {
 		// "*" matches any current representation, with or without an ETag.
 		return etagListMatches(inm, e.Header.Get(headerETag))
 	}
-	ims := r.Header.Get("If-Modified-Since")
-	if ims == "" {
+	ims := r.Header["If-Modified-Since"] // canonical: Get would canonicalize it again
+	if len(ims) == 0 || ims[0] == "" {
 		return false
 	}
-	since, ok := parseHTTPDate(ims)
+	since, ok := parseHTTPDate(ims[0])
 	if !ok {
 		return false
 	}

@@ -33,7 +33,7 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 			// have completed between our lookup and the join, and its
 			// waiters (or we, after a rekey or a retry) must not run the
 			// handler again for nothing.
-			if e := c.get(r.Context(), &l.key); e != nil && !l.forced && c.usable(r, e, &l.rcc) {
+			if e := c.get(r.Context(), &l.key, now()); e != nil && !l.forced && c.usable(r, e, &l.rcc) {
 				c.core.flights.release(key, f, e, false)
 				c.serveEntry(w, r, e, now(), "")
 				return
@@ -233,7 +233,7 @@ func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.cfg.refreshTimeout)
 	defer cancel()
 	e.Epoch = epoch
-	e.memo = new(memoCell)
+	e.memo = newMemoCell(e.Header)
 	tags, ok := entryTags(r, slices.Concat(st.taken(), keep, rec.headerTags))
 	if !ok {
 		c.core.logger.WarnContext(ctx, "httpcache: not stored: more tags than an entry keeps",

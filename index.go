@@ -13,21 +13,24 @@ const maxIndexed = 1 << 16
 // varyIndex remembers, for the primary key of each resource whose responses
 // vary, the request fields they vary on, so that a lookup can build the
 // variant's key before it has seen the response.
+//
+// Every lookup reads it, so reads take no lock: a sync.Map's Load is
+// lock-free and, with a keyHash key, does not allocate. (An RWMutex cost
+// every hit an atomic add on a cache line all cores share.)
 type varyIndex struct {
-	mu sync.RWMutex         // guards m
-	m  map[keyHash][]string // nil until the first set
+	m sync.Map // keyHash → []string
+
+	mu sync.Mutex // serialises set; guards n
+	n  int        // the entries in m
 }
 
 // get returns the fields primary's responses vary on, or policy (WithVary)
 // when none were learned.
 func (x *varyIndex) get(primary keyHash, policy []string) []string {
-	x.mu.RLock()
-	names, ok := x.m[primary]
-	x.mu.RUnlock()
-	if !ok {
-		return policy
+	if names, ok := x.m.Load(primary); ok {
+		return names.([]string)
 	}
-	return names
+	return policy
 }
 
 // set records names for primary; names equal to policy need no record.
@@ -35,13 +38,18 @@ func (x *varyIndex) set(primary keyHash, names, policy []string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if len(names) == len(policy) {
-		delete(x.m, primary)
+		if _, had := x.m.LoadAndDelete(primary); had {
+			x.n--
+		}
 		return
 	}
-	if x.m == nil || len(x.m) >= maxIndexed {
-		x.m = make(map[keyHash][]string)
+	if x.n >= maxIndexed {
+		x.m.Clear()
+		x.n = 0
 	}
-	x.m[primary] = names
+	if _, had := x.m.Swap(primary, names); !had {
+		x.n++
+	}
 }
 
 // hitForMiss remembers keys whose last response could not be shared, and

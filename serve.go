@@ -95,7 +95,7 @@ func (c *Cache) serveCacheable(w http.ResponseWriter, r *http.Request, next http
 	l.vary = c.core.vary.get(primary, c.cfg.vary)
 	l.key = variantKey(primary, l.vary, r.Header)
 	l.rcc = parseCacheControl(r.Header[headerCacheControl])
-	e := c.get(r.Context(), &l.key)
+	e := c.get(r.Context(), &l.key, l.now)
 	if e != nil && c.serveStored(w, r, next, l, e) {
 		return
 	}
@@ -174,9 +174,9 @@ func (c *Cache) serveStale(w http.ResponseWriter, r *http.Request, next http.Han
 
 // get reads key from the store, failing open. The default store is read
 // without making key a string.
-func (c *Cache) get(ctx context.Context, key *keyHash) *Entry {
+func (c *Cache) get(ctx context.Context, key *keyHash, now time.Time) *Entry {
 	if ms, ok := c.core.store.(*MemoryStore); ok {
-		return ms.getHash(key)
+		return ms.getHash(key, now)
 	}
 	e, err := c.core.store.Get(ctx, string(key[:]))
 	if err != nil {
@@ -236,7 +236,7 @@ func (e *Entry) age(now time.Time) time.Duration {
 // request. An empty status means a hit, whose Cache-Status says its ttl.
 func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time, status string) {
 	h := w.Header()
-	spare := copyHeader(h, e.Header, 2)
+	spare := e.copyHeader(h, 2)
 	if _, ok := e.Header[headerSurrogateControl]; ok {
 		delete(h, headerSurrogateControl) // kept for revalidation, not for clients
 	}
@@ -293,6 +293,24 @@ func serveRange(w http.ResponseWriter, r *http.Request, e *Entry) {
 	http.ServeContent(w, r, "", modified, bytes.NewReader(e.Body))
 }
 
+// copyHeader copies e's header into dst as copyHeader does, from the list
+// of its fields made when it was stored, which is faster to walk than the
+// map; an entry without one (one decoded from a shared store) is copied
+// from its map.
+func (e *Entry) copyHeader(dst http.Header, extra int) (spare []string) {
+	if e.memo == nil || e.memo.fields == nil {
+		return copyHeader(dst, e.Header, extra)
+	}
+	all := make([]string, e.memo.values+extra)
+	i := 0
+	for _, f := range e.memo.fields {
+		j := i + copy(all[i:], f.values)
+		dst[f.name] = all[i:j:j]
+		i = j
+	}
+	return all[i:]
+}
+
 // copyHeader copies src into dst value by value, with one allocation for all
 // the values and extra spare slots, which it returns; each value slice is
 // capped so an append on one cannot write into its neighbour.
@@ -318,8 +336,29 @@ type replayMemo struct {
 	age, status string
 }
 
-// memoCell is an entry's replayMemo, replaced once a second by the hits.
-type memoCell struct{ p atomic.Pointer[replayMemo] }
+// memoCell is what the hits of an entry reuse: its replayMemo, replaced
+// once a second, and its header as a list, made when it is stored.
+type memoCell struct {
+	p      atomic.Pointer[replayMemo]
+	fields []headerField // the entry's Header; immutable
+	values int           // the number of values in fields
+}
+
+// headerField is one field of a stored header.
+type headerField struct {
+	name   string
+	values []string
+}
+
+// newMemoCell returns the memo of an entry whose header is h.
+func newMemoCell(h http.Header) *memoCell {
+	m := &memoCell{fields: make([]headerField, 0, len(h))}
+	for k, vv := range h {
+		m.fields = append(m.fields, headerField{k, vv})
+		m.values += len(vv)
+	}
+	return m
+}
 
 // replayValues returns e's Age value at now and the Cache-Status of a hit.
 func (e *Entry) replayValues(now time.Time) (age, status string) {

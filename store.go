@@ -3,6 +3,7 @@ package httpcache
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -14,13 +15,6 @@ import (
 // for concurrent use.
 //
 // Get returns the entry stored under key, or (nil, nil) when there is none.
-// getHash is Get for the cache's own keys, without making a string of
-// them: the conversion below does not escape, so it does not allocate.
-func (s *MemoryStore) getHash(key *keyHash) *Entry {
-	e, _ := s.Get(context.Background(), string(key[:]))
-	return e
-}
-
 // Set stores e under key, replacing any entry there; e is immutable (see
 // [Entry]) and a store may keep the pointer. A store may drop an entry at
 // any time (to respect a memory budget, or after [Entry.Expires]); the cache
@@ -64,6 +58,7 @@ const (
 // The zero MemoryStore is not usable: create one with [NewMemoryStore]. A
 // MemoryStore is safe for concurrent use.
 type MemoryStore struct {
+	seed   maphash.Seed  // of the hash that picks a key's shard
 	shards []memoryShard // len is a power of two
 }
 
@@ -91,7 +86,7 @@ func NewMemoryStore(maxBytes int64) *MemoryStore {
 		panic(fmt.Sprintf("httpcache: NewMemoryStore: maxBytes %d <= 0", maxBytes))
 	}
 	n := shardCount(maxBytes)
-	s := &MemoryStore{shards: make([]memoryShard, n)}
+	s := &MemoryStore{seed: maphash.MakeSeed(), shards: make([]memoryShard, n)}
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.maxBytes = maxBytes / int64(n)
@@ -119,6 +114,17 @@ func (s *MemoryStore) Get(_ context.Context, key string) (*Entry, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	return sh.getLocked(key, now), nil
+}
+
+// getHash is Get for the cache's own keys at now, without making a string
+// of them (the conversion below does not escape, so it does not allocate)
+// and without reading the clock again.
+func (s *MemoryStore) getHash(key *keyHash, now time.Time) *Entry {
+	k := string(key[:])
+	sh := s.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.getLocked(k, now)
 }
 
 // Set stores e under key, replacing any entry there. If e is too large for
@@ -165,14 +171,11 @@ func (s *MemoryStore) Len() int {
 	return n
 }
 
-// shard returns the shard of key, picked by its 32-bit FNV-1a hash.
+// shard returns the shard of key, picked by its hash/maphash hash: the
+// runtime's map hash, a few nanoseconds for a 32-byte key.
 func (s *MemoryStore) shard(key string) *memoryShard {
-	const offset32, prime32 = 2166136261, 16777619
-	h := uint32(offset32)
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint32(key[i])) * prime32
-	}
-	return &s.shards[h&uint32(len(s.shards)-1)]
+	h := maphash.String(s.seed, key)
+	return &s.shards[h&uint64(len(s.shards)-1)]
 }
 
 // getLocked returns the live entry under key, removing it if it expired
