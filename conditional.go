@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 )
@@ -79,12 +80,79 @@ func nextETag(s string) (tag, rest string) {
 	return s[:end], s[end:]
 }
 
-// sameStrongETag reports whether a 304's header h validates e: unless both
-// carry a strong entity-tag and the two differ, it does.
-func sameStrongETag(e *Entry, h http.Header) bool {
+// validatesStored reports whether a 304's header h validates e (RFC 9111
+// Section 4.3.4): a strong entity-tag must equal e's, a weak one must match
+// it by the weak comparison; without one on either side, it does.
+func validatesStored(e *Entry, h http.Header) bool {
 	got, want := h.Get(headerETag), e.Header.Get(headerETag)
-	if got == "" || want == "" || strings.HasPrefix(got, "W/") || strings.HasPrefix(want, "W/") {
+	if got == "" || want == "" {
 		return true
+	}
+	if strings.HasPrefix(got, "W/") {
+		return strings.TrimPrefix(got, "W/") == strings.TrimPrefix(want, "W/")
 	}
 	return got == want
 }
+
+// preconditionFields are the request fields whose answer (206, 412) depends
+// on one client's state: a fill never sends them to the handler.
+var preconditionFields = [...]string{"Range", "If-Range", "If-Match", "If-Unmodified-Since"}
+
+// partialOrPrecondition reports whether h asks for part of a response or
+// states a precondition other than If-None-Match and If-Modified-Since. A
+// Range in a unit other than bytes is ignored, as RFC 9110 Section 14.2
+// requires.
+func partialOrPrecondition(h http.Header) bool {
+	for _, name := range preconditionFields[1:] {
+		if len(h[name]) > 0 {
+			return true
+		}
+	}
+	return bytesRange(h)
+}
+
+// bytesRange reports whether h has a Range field in bytes.
+func bytesRange(h http.Header) bool {
+	rg := h["Range"]
+	return len(rg) > 0 && len(rg[0]) >= 6 && strings.EqualFold(rg[0][:6], "bytes=")
+}
+
+// serveRange answers a Range or precondition request from a complete
+// entry, with http.ServeContent's handling of Range, If-Range, If-Match and
+// If-Unmodified-Since (RFC 9110 Sections 13 and 14.2, RFC 9111 Section 3.4).
+// A 412 it sends carries none of the entry's freshness: it answers one
+// client's precondition, and no cache downstream may store it.
+func serveRange(w http.ResponseWriter, r *http.Request, e *Entry) {
+	h := w.Header()
+	if _, typed := h["Content-Type"]; !typed {
+		h["Content-Type"] = nil // never sniffed: the entry said no type
+	}
+	if !bytesRange(r.Header) {
+		// Not a Range request: ignore any other unit, and keep the stored
+		// length, which a HEAD needs.
+		r = r.Clone(r.Context())
+		delete(r.Header, "Range")
+	} else {
+		delete(h, headerContentLen) // ServeContent sets the range's own
+	}
+	modified, _ := parseHTTPDate(e.Header.Get(headerLastModified))
+	http.ServeContent(&preconditionWriter{ResponseWriter: w}, r, "", modified, bytes.NewReader(e.Body))
+}
+
+// preconditionWriter strips the entry's freshness and representation fields
+// from a 412 Precondition Failed.
+type preconditionWriter struct{ http.ResponseWriter }
+
+func (w *preconditionWriter) WriteHeader(code int) {
+	if code == http.StatusPreconditionFailed {
+		h := w.Header()
+		for _, name := range [...]string{"Expires", "Etag", "Last-Modified", "Content-Encoding", "Content-Type", "Content-Length", headerAge} {
+			delete(h, name)
+		}
+		h[headerCacheControl] = []string{"no-store"}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap returns the client's writer, for http.ResponseController.
+func (w *preconditionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

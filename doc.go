@@ -233,8 +233,8 @@
 //     middleware's own fields (a request ID, a session cookie) stay as it
 //     set them. A Set-Cookie set that way does not make the response
 //     unstorable.
-//   - A response carries at most 64 tags of 1 to 256 bytes; others are
-//     dropped and logged ([WithLogger]).
+//   - Tags are 1 to 256 bytes; invalid ones are dropped and logged
+//     ([WithLogger]). A response with more than 64 tags is not stored.
 //   - Store and versions errors fail open: the handler serves the request,
 //     and the error goes to the logger, never to the client.
 //   - After [Cache.Close], requests go straight to the handler.

@@ -35,6 +35,7 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 			// handler again for nothing.
 			if e := c.get(r.Context(), &l.key, now()); e != nil && !l.forced && c.usable(r, e, &l.rcc) {
 				c.core.flights.release(key, f, e, false)
+				l.served(e)
 				c.serveEntry(w, r, e, now(), "")
 				return
 			}
@@ -70,12 +71,15 @@ type fillState struct {
 	key          string
 	f            *flight // nil when the fill is not shared
 	reqTime      time.Time
-	hold304      bool      // the fill sent the stored validators: a 304 is for the cache
-	holdErrors   bool      // a stale entry answers a 5xx instead
-	clientStatus bool      // the response goes to a client, with Cache-Status
-	fwd          string    // why the fill went to the handler: uri-miss, stale or request
-	det          *detached // the fill's context; nil for background work
-	st           *reqState // the handler's view of the cache
+	hold304      bool            // the fill sent the stored validators: a 304 is for the cache
+	holdErrors   bool            // a stale entry answers a 5xx instead
+	clientStatus bool            // the response goes to a client, with Cache-Status
+	fwd          string          // why the fill went to the handler: uri-miss, stale or request
+	stale        *Entry          // the entry a failed fill may fall back on
+	staleWindow  int64           // the request's stale-if-error, in seconds
+	ctx          context.Context // the client's, to check stale against
+	det          *detached       // the fill's context; nil for background work
+	st           *reqState       // the handler's view of the cache
 }
 
 // holdStatus reports whether a response with status is for the cache, not
@@ -105,6 +109,11 @@ func (fl *fillState) unshareable(reason string, status int) {
 	fl.release()
 }
 
+// staleOK reports whether the fill's stale entry answers its failure.
+func (fl *fillState) staleOK() bool {
+	return fl.ctx != nil && fl.c.canServeStale(fl.ctx, fl.stale, fl.staleWindow)
+}
+
 // release lets the fill's waiters go to run the handler themselves.
 func (fl *fillState) release() {
 	if fl.f != nil {
@@ -121,6 +130,7 @@ func (fl *fillState) release() {
 func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup, f *flight) {
 	fl := &fillState{c: c, key: l.str(), f: f, reqTime: now(), clientStatus: true, fwd: l.fwd()}
 	fl.holdErrors = c.staleIfErrorOK(r.Context(), l)
+	fl.stale, fl.staleWindow, fl.ctx = l.stale, l.rcc.staleIfError, r.Context()
 	ctx, det := detach(r.Context(), c.cfg.refreshTimeout)
 	defer det.stop()
 	fl.det = det
@@ -131,7 +141,8 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 	if epochErr != nil {
 		c.core.logger.ErrorContext(ctx, "httpcache: versions epoch", "err", epochErr)
 	}
-	st := &reqState{c: c, next: next, req: r}
+	st := newState(c, next, r)
+	st.primary, st.filling = l.primary, true
 	defer st.startRefills()
 	fl.st = st
 	req := c.fillRequest(r, ctx, st, l.stale, fl)
@@ -171,6 +182,10 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 // when the response was held back from it.
 func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec *recorder, st *reqState, epoch uint64) {
 	f := rec.fl.f
+	if p := st.parent; p != nil {
+		// A sub-request's URL and header tags are the outer response's too.
+		p.addRaw(append([]string{urlTag(r.Host, r.URL.Path)}, rec.headerTags...))
+	}
 	if rec.hijacked {
 		c.core.flights.release(l.str(), f, nil, false)
 		return
@@ -184,7 +199,7 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 		return
 	case rec.held:
 		c.core.flights.release(l.str(), f, nil, true)
-		if c.staleIfErrorOK(r.Context(), l) {
+		if rec.staleChosen || c.staleIfErrorOK(r.Context(), l) {
 			c.serveStaleEntry(w, r, l, "status-"+strconv.Itoa(rec.status))
 		} else {
 			rec.replayHeld() // the window closed, or the entry was invalidated
@@ -204,13 +219,14 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 // held back, storing and sharing it unless the 304 made it unstorable (a
 // Set-Cookie, private): then only this client gets it.
 func (c *Cache) revalidated(w http.ResponseWriter, r *http.Request, l *lookup, rec *recorder, st *reqState, epoch uint64) {
-	if !sameStrongETag(l.stale, rec.Header()) {
-		// The 304 names another strong validator than the one stored: it
-		// must not update the entry (RFC 9111 Section 4.3.4). The handler
-		// did say our copy is not modified, so this client gets it as it
-		// is, stale and not renewed; the next request asks again.
+	if !validatesStored(l.stale, rec.Header()) {
+		// The 304 names another entity-tag than the stored one: it must not
+		// update the entry (RFC 9111 Section 4.3.4). The client is answered
+		// by an unconditional fill, which cannot loop.
 		c.core.flights.release(l.str(), rec.fl.f, nil, true)
-		c.serveEntry(w, r, l.stale, now(), fillStatus(l.fwd(), false)+"; fwd-status=304; detail=etag-mismatch")
+		again := *l
+		again.stale = nil
+		c.runFill(w, r, rec.fl.st.next, &again, nil)
 		return
 	}
 	e, reason := c.freshen(l.stale, rec)
@@ -238,6 +254,7 @@ func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, 
 	if !ok {
 		c.core.logger.WarnContext(ctx, "httpcache: not stored: more tags than an entry keeps",
 			"url", r.URL.String(), "max", maxTags)
+		rec.fl.unshareable("too many tags", e.Status)
 		return nil
 	}
 	e.Tags = tags
@@ -248,6 +265,12 @@ func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, 
 	}
 	if latest > epoch {
 		return nil // invalidated while it was being made
+	}
+	if l.refill {
+		// A refill runs without outer middleware, whose Vary it cannot see:
+		// it keeps varying on what the key was learned to vary on.
+		e.Vary = unionSorted(e.Vary, l.vary)
+		e.RequestHeader = varyValues(e.Vary, r.Header)
 	}
 	key := variantKey(l.primary, e.Vary, r.Header)
 	if err := c.core.store.Set(ctx, string(key[:]), e); err != nil {
@@ -261,12 +284,23 @@ func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, 
 	return e
 }
 
+// unionSorted returns the sorted union of two sorted lists.
+func unionSorted(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	u := slices.Concat(a, b)
+	slices.Sort(u)
+	return slices.Compact(u)
+}
+
 // fillRequest returns the request next sees in a fill: st in its context,
 // and, when a stale entry has validators, a conditional request for them in
 // place of the client's own conditions.
 func (c *Cache) fillRequest(r *http.Request, ctx context.Context, st *reqState, stale *Entry, fl *fillState) *http.Request {
 	ctx = context.WithValue(ctx, stateKey{}, st)
-	conditional := len(r.Header["If-None-Match"]) > 0 || len(r.Header["If-Modified-Since"]) > 0
+	conditional := len(r.Header["If-None-Match"]) > 0 || len(r.Header["If-Modified-Since"]) > 0 ||
+		len(r.Header["Range"]) > 0 // in a unit other than bytes: ignored, and not passed on
 	validators := stale != nil && hasValidator(stale.Header)
 	if !conditional && !validators {
 		return r.WithContext(ctx)
@@ -276,6 +310,7 @@ func (c *Cache) fillRequest(r *http.Request, ctx context.Context, st *reqState, 
 	// it can use; the cache answers them from the entry instead.
 	delete(req.Header, "If-None-Match")
 	delete(req.Header, "If-Modified-Since")
+	delete(req.Header, "Range")
 	if validators {
 		setValidators(req.Header, stale)
 		fl.hold304 = true

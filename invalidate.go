@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 )
 
 // ErrNoCache is returned by [Invalidate] when its context did not come
@@ -22,67 +21,16 @@ const (
 	tagURLPfx = "\x01url " // then host and path: the implicit URL tag
 )
 
-// stateKey is the context key of a request's *reqState.
-type stateKey struct{}
-
-// reqState is what a handler reaches through its request's context: the
-// cache, and the tags it gives the response it is producing.
-type reqState struct {
-	c    *Cache
-	next http.Handler  // the handler the request went to, for Refill
-	req  *http.Request // the request as it reached Handler
-
-	mu      sync.Mutex // guards tags, refills and policy
-	tags    []string
-	refills []*url.URL
-	policy  *Cache // the innermost nested Handler's policy, if any
-}
-
-// policyOr returns the policy of the innermost Handler the request went
-// through, or c.
-func (st *reqState) policyOr(c *Cache) *Cache {
-	if st == nil {
-		return c
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.policy != nil {
-		return st.policy
-	}
-	return c
-}
-
-func stateFrom(ctx context.Context) *reqState {
-	st, _ := ctx.Value(stateKey{}).(*reqState)
-	return st
-}
-
-// add records tags, dropping invalid ones and those past maxTags.
-func (st *reqState) add(ctx context.Context, tags []string) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for _, t := range tags {
-		if !validTag(t) || len(st.tags) >= maxTags {
-			st.c.core.logger.WarnContext(ctx, "httpcache: tag dropped", "tag", t, "max", maxTags)
-			continue
-		}
-		st.tags = append(st.tags, t)
-	}
-}
-
-// taken returns the tags recorded so far.
-func (st *reqState) taken() []string {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.tags
-}
-
 // Tag labels the response being produced for ctx's request with tags, so
 // that invalidating any of them drops the entry. A handler calls it with
 // r.Context() before it returns; with a context that did not come through
 // [Cache.Handler] it does nothing. A tag is 1 to 256 bytes without control
-// characters; invalid tags, and those past 64 per response, are dropped and
-// logged. Tag is safe for concurrent use.
+// characters; invalid tags are dropped and logged. A response with more
+// than 64 tags (from Tag, its tag header fields and the cached fragments it
+// includes) is not stored, since an entry missing one would escape that
+// tag's invalidation. A Handler of the same cache serving a sub-request
+// (a fragment, a route under http.StripPrefix) adds its tags to the outer
+// response's. Tag is safe for concurrent use.
 func Tag(ctx context.Context, tags ...string) {
 	if st := stateFrom(ctx); st != nil {
 		st.add(ctx, tags)
@@ -203,10 +151,15 @@ func containsString(list []string, s string) bool {
 
 // takeHeaderTags returns the tags a response's header names and removes the
 // tag fields from it, logging what it had to drop.
-func takeHeaderTags(c *Cache, r *http.Request, h http.Header) []string {
+// overflow reports, through st, a response that names more tags than an
+// entry keeps.
+func takeHeaderTags(c *Cache, r *http.Request, h http.Header, st *reqState) []string {
 	tags, err := headerTags(h)
 	if err != nil {
 		c.core.logger.WarnContext(r.Context(), "httpcache: response tags", "url", r.URL.String(), "err", err)
+		if errors.Is(err, errTooManyTags) && st != nil {
+			st.setOverflow()
+		}
 	}
 	stripTagHeaders(h)
 	return tags
@@ -218,7 +171,7 @@ func takeHeaderTags(c *Cache, r *http.Request, h http.Header) []string {
 func (c *Cache) serveUnsafe(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	pw := &passWriter{rw: w, c: c, r: r, unsafe: true}
 	w.Header()[headerCacheStatus] = []string{statusMethod}
-	st := &reqState{c: c, next: next, req: r}
+	st := newState(c, next, r)
 	defer st.startRefills() // after the invalidation, or the refills would be refused
 	next.ServeHTTP(pw, withState(r, st))
 	if !pw.wroteHeader {

@@ -1,7 +1,6 @@
 package httpcache
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -130,8 +129,12 @@ type handler struct {
 // the cacheable path (lookup, serve fresh or stale, or fill).
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := h.c
+	outer := stateFrom(r.Context())
+	if outer != nil && outer.c.core != c.core {
+		outer = nil // another cache's: independent of this one
+	}
 	switch {
-	case c.core.closed.Load() || c.nested(r):
+	case c.core.closed.Load() || (outer != nil && c.passNested(outer, r)):
 		h.next.ServeHTTP(w, r)
 	case !isSafeMethod(r.Method):
 		c.serveUnsafe(w, r, h.next)
@@ -140,30 +143,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case bypassed(r):
 		c.serveForward(w, r, h.next, statusBypass)
 	default:
-		c.serveCacheable(w, r, h.next)
+		c.serveCacheable(w, r, h.next, outer)
 	}
-}
-
-// nested reports whether r is the request a Handler of this cache is
-// already serving (r.Use(c.Handler) around a route with
-// c.With(...).Handler): the outer one does the caching, under the inner
-// one's freshness policy, which it records; else the inner would wait for
-// the outer's fill. A sub-request for another resource, or with an unsafe
-// method, is not nested: it is cached, or invalidates, on its own.
-func (c *Cache) nested(r *http.Request) bool {
-	st := stateFrom(r.Context())
-	if st == nil || st.c.core != c.core || !isSafeMethod(r.Method) || !sameResource(r, st.req) {
-		return false
-	}
-	st.mu.Lock()
-	st.policy = c
-	st.mu.Unlock()
-	return true
-}
-
-// sameResource reports whether a and b ask for the same URL.
-func sameResource(a, b *http.Request) bool {
-	return a.Host == b.Host && a.URL.Path == b.URL.Path && a.URL.RawQuery == b.URL.RawQuery
 }
 
 // isSafeMethod reports whether method is safe (RFC 9110 Section 9.2.1): a
@@ -209,7 +190,7 @@ func bypassed(r *http.Request) bool {
 // an Upgrade request, whose writer is passed untouched.
 func (c *Cache) serveForward(w http.ResponseWriter, r *http.Request, next http.Handler, status string) {
 	w.Header()[headerCacheStatus] = []string{status}
-	st := &reqState{c: c, next: next, req: r}
+	st := newState(c, next, r)
 	defer st.startRefills()
 	if len(r.Header["Upgrade"]) > 0 {
 		next.ServeHTTP(w, withState(r, st))
@@ -220,12 +201,6 @@ func (c *Cache) serveForward(w http.ResponseWriter, r *http.Request, next http.H
 	if !pw.wroteHeader {
 		pw.WriteHeader(http.StatusOK) // what net/http sends, without the cache's fields
 	}
-}
-
-// withState returns r with st in its context, so that Tag, Invalidate and
-// Refill reach the cache from the handler.
-func withState(r *http.Request, st *reqState) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 }
 
 // background tracks the refreshes running in the background: it bounds

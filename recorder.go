@@ -39,6 +39,7 @@ type recorder struct {
 	respTime    time.Time
 	typed       bool   // the response has a Content-Type, maybe from outer middleware
 	heldBody    []byte // the body of a held-back error, to replay if stale cannot answer
+	staleChosen bool   // a stale entry answers the held-back error, whatever its size
 	verdict     verdict
 	headerTags  []string
 }
@@ -95,7 +96,7 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.rw }
 func (w *recorder) WriteHeader(code int) {
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		if !w.wroteHeader && !w.held {
-			w.headerTags = append(w.headerTags, takeHeaderTags(w.c, w.req, w.Header())...)
+			w.headerTags = append(w.headerTags, takeHeaderTags(w.c, w.req, w.Header(), w.fl.st)...)
 			withoutCacheFields(w.Header(), func() { w.forward(code) })
 		}
 		return
@@ -119,14 +120,20 @@ func (w *recorder) WriteHeader(code int) {
 // stored and whether the client sees it now.
 func (w *recorder) commit() {
 	h := w.Header()
-	w.headerTags = append(w.headerTags, takeHeaderTags(w.c, w.req, h)...)
+	w.headerTags = append(w.headerTags, takeHeaderTags(w.c, w.req, h, w.fl.st)...)
 	if w.fl.holdStatus(w.status) {
 		w.held = true
 		w.capturing = false
+		if w.status >= 500 && w.fl.det != nil {
+			w.fl.det.unshared() // an error is for this client alone
+		}
 		return
 	}
 	policy := w.fl.st.policyOr(w.c)
 	w.verdict = policy.judge(w.status, judgedHeader(h, w.pre), w.fl.reqTime, w.respTime)
+	if reason := w.fl.st.refusal(); reason != "" && w.verdict.reason == "" {
+		w.verdict.reason = reason
+	}
 	if w.verdict.reason != "" {
 		w.unshare(w.verdict.reason)
 	} else {
@@ -201,8 +208,15 @@ func (w *recorder) Write(p []byte) (int, error) {
 		switch {
 		case w.status < 500: // a 304 has no body to keep
 			return len(p), nil
-		case int64(len(w.heldBody)+len(p)) <= w.c.cfg.maxBody:
-			w.heldBody = append(w.heldBody, p...)
+		case w.staleChosen || int64(len(w.heldBody)+len(p)) <= w.c.cfg.maxBody:
+			if !w.staleChosen {
+				w.heldBody = append(w.heldBody, p...)
+			}
+			return len(p), nil
+		case w.fl.staleOK():
+			// Too large to hold back, but a stale entry will answer: the
+			// rest of the error is dropped.
+			w.staleChosen, w.heldBody = true, nil
 			return len(p), nil
 		}
 		w.replayHeld() // too large to hold back: the client gets the error

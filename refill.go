@@ -90,7 +90,7 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 		cancel()
 		return
 	}
-	l := &lookup{primary: primary, rcc: noRequestDirectives()}
+	l := &lookup{primary: primary, rcc: noRequestDirectives(), refill: true}
 	l.vary = c.core.vary.get(primary, c.cfg.vary)
 	l.key = variantKey(primary, l.vary, r.Header)
 	f, leader := c.core.refreshes.join(l.str())

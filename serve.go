@@ -1,9 +1,9 @@
 package httpcache
 
 import (
-	"bytes"
 	"context"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -41,8 +41,18 @@ type lookup struct {
 	vary    []string // the names the key was built with
 	rcc     cacheControl
 	now     time.Time
-	stale   *Entry // a stored entry that cannot be served as is, if any
-	forced  bool   // the client asked to bypass stored entries (no-cache)
+	stale   *Entry    // a stored entry that cannot be served as is, if any
+	forced  bool      // the client asked to bypass stored entries (no-cache)
+	outer   *reqState // an outer Handler's state, when r is a sub-request
+	refill  bool      // a write-through refill: it sees no client's header fields
+}
+
+// served records that e answered the request: if it is part of an outer
+// Handler's response, e's tags are that response's too.
+func (l *lookup) served(e *Entry) {
+	if l.outer != nil && len(e.Tags) > 1 {
+		l.outer.addRaw(e.Tags[1:])
+	}
 }
 
 // str returns l.key as a string, the form flights and stores take. The
@@ -85,18 +95,22 @@ func fillStatus(fwd string, stored bool) string {
 
 // serveCacheable is the cacheable path: key, lookup, then serve fresh,
 // serve stale and refresh, or fill.
-func (c *Cache) serveCacheable(w http.ResponseWriter, r *http.Request, next http.Handler) {
+//
+// outer is the state of an outer Handler of the same cache when r is a
+// sub-request of its response, or nil.
+func (c *Cache) serveCacheable(w http.ResponseWriter, r *http.Request, next http.Handler, outer *reqState) {
 	primary, ok := c.primaryKey(r)
 	if !ok {
 		c.serveForward(w, r, next, statusBypass)
 		return
 	}
-	l := &lookup{primary: primary, now: now()}
+	l := &lookup{primary: primary, now: now(), outer: outer}
 	l.vary = c.core.vary.get(primary, c.cfg.vary)
 	l.key = variantKey(primary, l.vary, r.Header)
 	l.rcc = parseCacheControl(r.Header[headerCacheControl])
 	e := c.get(r.Context(), &l.key, l.now)
 	if e != nil && c.serveStored(w, r, next, l, e) {
+		l.served(e)
 		return
 	}
 	if l.rcc.onlyIfCached {
@@ -269,36 +283,12 @@ func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now
 	}
 }
 
-// preconditionFields are the request fields whose answer (206, 412) depends
-// on one client's state: a fill never sends them to the handler.
-var preconditionFields = [...]string{"Range", "If-Range", "If-Match", "If-Unmodified-Since"}
-
-// partialOrPrecondition reports whether h asks for part of a response or
-// states a precondition other than If-None-Match and If-Modified-Since.
-func partialOrPrecondition(h http.Header) bool {
-	for _, name := range preconditionFields {
-		if len(h[name]) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// serveRange answers a Range or precondition request from a complete
-// entry, with http.ServeContent's handling of Range, If-Range, If-Match and
-// If-Unmodified-Since (RFC 9110 Sections 13 and 14.2, RFC 9111 Section 3.4).
-func serveRange(w http.ResponseWriter, r *http.Request, e *Entry) {
-	delete(w.Header(), headerContentLen) // ServeContent sets the range's own
-	modified, _ := parseHTTPDate(e.Header.Get(headerLastModified))
-	http.ServeContent(w, r, "", modified, bytes.NewReader(e.Body))
-}
-
 // copyHeader copies e's header into dst as copyHeader does, from the list
 // of its fields made when it was stored, which is faster to walk than the
 // map; an entry without one (one decoded from a shared store) is copied
 // from its map.
 func (e *Entry) copyHeader(dst http.Header, extra int) (spare []string) {
-	if e.memo == nil || e.memo.fields == nil {
+	if e.memo == nil || e.memo.fields == nil || !e.memo.of(e) {
 		return copyHeader(dst, e.Header, extra)
 	}
 	all := make([]string, e.memo.values+extra)
@@ -342,6 +332,7 @@ type memoCell struct {
 	p      atomic.Pointer[replayMemo]
 	fields []headerField // the entry's Header; immutable
 	values int           // the number of values in fields
+	header uintptr       // identifies the map fields was made from
 }
 
 // headerField is one field of a stored header.
@@ -350,9 +341,17 @@ type headerField struct {
 	values []string
 }
 
+// of reports whether m was made for e's header: a store that copies an
+// Entry and changes its Header carries the memo along, which then no
+// longer describes it.
+func (m *memoCell) of(e *Entry) bool { return m.header == mapID(e.Header) }
+
+// mapID identifies a map by its address.
+func mapID(h http.Header) uintptr { return uintptr(reflect.ValueOf(h).UnsafePointer()) }
+
 // newMemoCell returns the memo of an entry whose header is h.
 func newMemoCell(h http.Header) *memoCell {
-	m := &memoCell{fields: make([]headerField, 0, len(h))}
+	m := &memoCell{fields: make([]headerField, 0, len(h)), header: mapID(h)}
 	for k, vv := range h {
 		m.fields = append(m.fields, headerField{k, vv})
 		m.values += len(vv)

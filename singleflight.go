@@ -96,6 +96,7 @@ func (c *Cache) await(w http.ResponseWriter, r *http.Request, l *lookup, f *flig
 		return awaitRetry
 	}
 	c.serveEntry(w, r, e, now(), statusCollapse)
+	l.served(e)
 	return awaitServed
 }
 
@@ -105,18 +106,24 @@ func (c *Cache) serveStaleEntry(w http.ResponseWriter, r *http.Request, l *looku
 	t := now()
 	ttl := l.stale.Lifetime - l.stale.age(t)
 	c.serveEntry(w, r, l.stale, t, hitStatus(min(ttl, 0))+"; detail="+detail)
+	l.served(l.stale)
 }
 
-// staleIfErrorOK reports whether l.stale may answer a failed fill: inside
-// its stale-if-error window (the response's, the request's or the
-// policy's), not forbidden by must-revalidate or no-cache, and not
-// invalidated since it was looked up (unless soft purge is on).
+// staleIfErrorOK reports whether l.stale may answer a failed fill; see
+// canServeStale.
 func (c *Cache) staleIfErrorOK(ctx context.Context, l *lookup) bool {
-	e := l.stale
+	return c.canServeStale(ctx, l.stale, l.rcc.staleIfError)
+}
+
+// canServeStale reports whether e may answer a failed fill: inside its
+// stale-if-error window (the response's, the request's reqWindow seconds,
+// or the policy's), not forbidden by must-revalidate or no-cache, and not
+// invalidated since it was looked up (unless soft purge is on).
+func (c *Cache) canServeStale(ctx context.Context, e *Entry, reqWindow int64) bool {
 	if e == nil || e.MustRevalidate || e.NoCache {
 		return false
 	}
-	window := max(e.StaleIfError, time.Duration(max(l.rcc.staleIfError, 0))*time.Second)
+	window := max(e.StaleIfError, time.Duration(max(reqWindow, 0))*time.Second)
 	if window <= 0 || -(e.Lifetime-e.age(now())) > window {
 		return false
 	}

@@ -51,35 +51,46 @@ func (c *Cache) refresh(r *http.Request, pre http.Header, cancel context.CancelF
 				"url", r.URL.String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 	}()
+	if c.refreshOnce(r, pre, next, l) {
+		// The 304 validated another representation than the stored one
+		// (RFC 9111 Section 4.3.4): ask again, unconditionally.
+		again := *l
+		again.stale = nil
+		c.refreshOnce(r, pre, next, &again)
+	}
+}
+
+// refreshOnce runs next once for a refresh of l and stores the result. It
+// reports whether the handler answered a conditional request with a 304
+// naming another entity-tag than the stored one.
+func (c *Cache) refreshOnce(r *http.Request, pre http.Header, next http.Handler, l *lookup) (mismatch bool) {
 	fl := &fillState{c: c, key: l.str(), reqTime: now(), holdErrors: true}
 	epoch, err := c.core.versions.Epoch(r.Context())
 	if err != nil {
 		c.core.logger.ErrorContext(r.Context(), "httpcache: versions epoch", "err", err)
-		return
+		return false
 	}
-	st := &reqState{c: c, next: next, req: r}
+	st := &reqState{c: c, next: next, req: r} // detached: no outer response to tag
 	defer st.startRefills()
 	fl.st = st
 	req := c.fillRequest(r, r.Context(), st, l.stale, fl)
-	rec := &recorder{rw: &discard{h: pre.Clone()}, c: c, req: r, fl: fl, capturing: true, pre: pre}
-	if rec.rw.Header() == nil {
-		rec.rw = &discard{h: make(http.Header)}
-	}
+	rec := &recorder{rw: &discard{h: make(http.Header)}, c: c, req: r, fl: fl, capturing: true, pre: pre}
+	copyHeader(rec.rw.Header(), pre, 0)
 	if fl.hold304 || fl.holdErrors {
 		rec.own = rec.rw.Header().Clone()
 	}
 	next.ServeHTTP(rec, req)
 	if err := r.Context().Err(); err != nil {
 		c.core.logger.WarnContext(r.Context(), "httpcache: background refresh", "url", r.URL.String(), "err", err)
-		return
+		return false
 	}
 	if !rec.wroteHeader {
 		rec.WriteHeader(http.StatusOK)
 	}
 	switch {
 	case rec.held && rec.status == http.StatusNotModified:
-		if !sameStrongETag(l.stale, rec.Header()) {
-			return // it validates another representation: renew nothing
+		if !validatesStored(l.stale, rec.Header()) {
+			return true
 		}
 		if e, reason := c.freshen(l.stale, rec); reason == "" {
 			c.finishEntry(r, l, e, st, rec, epoch, l.stale.Tags[min(2, len(l.stale.Tags)):])
@@ -89,6 +100,7 @@ func (c *Cache) refresh(r *http.Request, pre http.Header, cancel context.CancelF
 			c.finishEntry(r, l, e, st, rec, epoch, nil)
 		}
 	}
+	return false
 }
 
 // noRequestDirectives is the parsed form of an absent Cache-Control.
