@@ -151,6 +151,12 @@ func (w *preconditionWriter) WriteHeader(code int) {
 		}
 		h[headerCacheControl] = []string{"no-store"}
 	}
+	if code == http.StatusRequestedRangeNotSatisfiable {
+		h := w.Header()
+		delete(h, "Expires")
+		delete(h, headerAge)
+		h[headerCacheControl] = []string{"no-store"}
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 

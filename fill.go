@@ -145,7 +145,11 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 	st.primary, st.filling = l.primary, true
 	defer st.startRefills()
 	fl.st = st
-	req := c.fillRequest(r, ctx, st, l.stale, fl)
+	validated := l.stale
+	if l.unconditional {
+		validated = nil
+	}
+	req := c.fillRequest(r, ctx, st, validated, fl)
 	rec := &recorder{rw: w, c: c, req: r, fl: fl, capturing: epochErr == nil}
 	if len(w.Header()) > 0 {
 		rec.pre = w.Header().Clone()
@@ -199,7 +203,7 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 		return
 	case rec.held:
 		c.core.flights.release(l.str(), f, nil, true)
-		if rec.staleChosen || c.staleIfErrorOK(r.Context(), l) {
+		if c.staleIfErrorOK(r.Context(), l) {
 			c.serveStaleEntry(w, r, l, "status-"+strconv.Itoa(rec.status))
 		} else {
 			rec.replayHeld() // the window closed, or the entry was invalidated
@@ -223,19 +227,22 @@ func (c *Cache) revalidated(w http.ResponseWriter, r *http.Request, l *lookup, r
 		// The 304 names another entity-tag than the stored one: it must not
 		// update the entry (RFC 9111 Section 4.3.4). The client is answered
 		// by an unconditional fill, which cannot loop.
-		c.core.flights.release(l.str(), rec.fl.f, nil, true)
 		again := *l
-		again.stale = nil
-		c.runFill(w, r, rec.fl.st.next, &again, nil)
+		again.unconditional = true                        // the stale entry stays, for stale-if-error only
+		c.runFill(w, r, rec.fl.st.next, &again, rec.fl.f) // its waiters wait for this one
 		return
 	}
 	e, reason := c.freshen(l.stale, rec)
+	if reason == "" {
+		reason = rec.fl.st.refusal() // a nested policy refused this request
+	}
 	var shared *Entry
 	if reason == "" {
 		shared = c.finishEntry(r, l, e, st, rec, epoch, l.stale.Tags[min(2, len(l.stale.Tags)):])
 	} else {
 		rec.fl.unshareable(reason, http.StatusNotModified)
 	}
+	l.served(e)
 	c.serveEntry(w, r, e, now(), fillStatus(l.fwd(), shared != nil)+"; fwd-status=304")
 	c.core.flights.release(l.str(), rec.fl.f, shared, shared == nil && reason == "")
 }

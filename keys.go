@@ -81,7 +81,9 @@ func (c *Cache) primaryKey(r *http.Request) (key keyHash, ok bool) {
 		if res == "" || len(res) > maxKeyInput {
 			return key, false
 		}
-		b = appendPart(b, res)
+		// The last part needs no length prefix (nothing follows it), and
+		// without one WithKeyFunc(DefaultKey) keys as the default does.
+		b = append(b, res...)
 	} else {
 		if len(r.Host)+len(r.URL.Path)+len(r.URL.RawPath)+len(r.URL.RawQuery) > maxKeyInput {
 			return key, false

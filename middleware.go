@@ -192,11 +192,14 @@ func (c *Cache) serveForward(w http.ResponseWriter, r *http.Request, next http.H
 	w.Header()[headerCacheStatus] = []string{status}
 	st := newState(c, next, r)
 	defer st.startRefills()
+	if st.parent != nil {
+		st.parent.addRaw([]string{urlTag(r.Host, r.URL.Path)})
+	}
 	if len(r.Header["Upgrade"]) > 0 {
 		next.ServeHTTP(w, withState(r, st))
 		return
 	}
-	pw := &passWriter{rw: w, c: c, r: r}
+	pw := &passWriter{rw: w, c: c, r: r, st: st}
 	next.ServeHTTP(pw, withState(r, st))
 	if !pw.wroteHeader {
 		pw.WriteHeader(http.StatusOK) // what net/http sends, without the cache's fields

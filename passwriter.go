@@ -14,7 +14,8 @@ type passWriter struct {
 	rw          http.ResponseWriter
 	c           *Cache
 	r           *http.Request
-	unsafe      bool // invalidate on a 2xx or 3xx status
+	unsafe      bool      // invalidate on a 2xx or 3xx status
+	st          *reqState // the request's state; its parent's response includes this one
 	wroteHeader bool
 }
 
@@ -42,7 +43,12 @@ func (w *passWriter) WriteHeader(code int) {
 		w.invalidate(code)
 	default:
 		w.wroteHeader = true
-		stripCacheFields(w.rw.Header())
+		h := w.rw.Header()
+		if w.st != nil && w.st.parent != nil {
+			// A sub-request's tags are the outer response's too.
+			w.st.parent.addRaw(takeHeaderTags(w.c, w.r, h, w.st.parent))
+		}
+		stripCacheFields(h)
 	}
 	w.rw.WriteHeader(code)
 }

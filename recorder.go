@@ -78,6 +78,9 @@ func (w *recorder) replayHeld() {
 	w.verdict.reason = "status" // waiters try again
 	h := w.Header()
 	stripCacheFields(h)
+	if w.staleChosen {
+		delete(h, headerContentLen) // the body was dropped
+	}
 	if w.fl.clientStatus {
 		prependCacheStatus(h, fillStatus(w.fl.fwd, false))
 	}

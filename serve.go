@@ -45,6 +45,8 @@ type lookup struct {
 	forced  bool      // the client asked to bypass stored entries (no-cache)
 	outer   *reqState // an outer Handler's state, when r is a sub-request
 	refill  bool      // a write-through refill: it sees no client's header fields
+
+	unconditional bool // fill without the stale entry's validators
 }
 
 // served records that e answered the request: if it is part of an outer
