@@ -32,8 +32,11 @@ const maxKeyInput = 8 << 10
 // DefaultKey is the default [KeyFunc]: the request's scheme, its host
 // (lower-cased), its escaped path and its raw query, each length-prefixed so
 // that no two distinct requests share a key. The scheme is "https" when the
-// request came over TLS (or names it in absolute form), "http" otherwise: an
-// http-to-https redirect must never answer an https request.
+// request came over TLS, "http" otherwise (never what the request line
+// claims): an http-to-https redirect must never answer an https request.
+// Behind a proxy that terminates TLS every request is "http"; a handler
+// that reads X-Forwarded-Proto must say so in Vary, or the cache be given
+// WithVary("X-Forwarded-Proto").
 func DefaultKey(r *http.Request) string {
 	return string(appendResource(nil, r))
 }
@@ -48,7 +51,7 @@ func appendResource(b []byte, r *http.Request) []byte {
 
 // scheme returns the scheme r was made with.
 func scheme(r *http.Request) string {
-	if r.TLS != nil || strings.EqualFold(r.URL.Scheme, "https") {
+	if r.TLS != nil {
 		return "https"
 	}
 	return "http"

@@ -88,8 +88,9 @@ func (c *Cache) With(opts ...Option) *Cache {
 
 // Close stops the cache: it stops starting background refreshes, waits for
 // the running ones, and makes every handler from [Cache.Handler] (of c and
-// of every value derived with [Cache.With]) pass requests straight to the
-// handler it wraps. A refresh is cancelled after [WithRefreshTimeout]; a
+// of every value derived with [Cache.With]) pass GET and HEAD requests
+// straight to the handler it wraps. Writes still invalidate, and the
+// hooks still reach the cache: other processes may share its versions. A refresh is cancelled after [WithRefreshTimeout]; a
 // handler that ignores its context's cancellation holds Close until it
 // returns. Close returns nil; calling it again does nothing.
 func (c *Cache) Close() error {
@@ -134,8 +135,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		outer = nil // another cache's: independent of this one
 	}
 	switch {
-	case c.core.closed.Load() || (outer != nil && c.passNested(outer, r)):
+	case outer != nil && c.passNested(outer, r):
 		h.next.ServeHTTP(w, r)
+	case c.core.closed.Load() && !isSafeMethod(r.Method):
+		c.serveUnsafe(w, r, h.next) // other instances share the versions
+	case c.core.closed.Load():
+		h.next.ServeHTTP(w, withState(r, newState(c, h.next, r)))
 	case !isSafeMethod(r.Method):
 		c.serveUnsafe(w, r, h.next)
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:

@@ -321,6 +321,7 @@ type discard struct{ h http.Header }
 func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discard) WriteHeader(int)             {}
+func (d *discard) FlushError() error           { return nil }
 
 // replaceHeader makes dst hold exactly src's fields.
 func replaceHeader(dst, src http.Header) {

@@ -93,15 +93,25 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 	l := &lookup{primary: primary, rcc: noRequestDirectives(), refill: true}
 	l.vary = c.core.vary.get(primary, c.cfg.vary)
 	l.key = variantKey(primary, l.vary, r.Header)
-	f, leader := c.core.refreshes.join(l.str())
+	// Refills have flights of their own: a refresh of the same key that
+	// started before the write is refused its store, and must not make
+	// the refill skip.
+	fk := l.str() + "\x00refill"
+	f, leader := c.core.refreshes.join(fk)
 	if !leader {
 		cancel() // a refill of this key is running: it is not ours to end
 		return
 	}
 	if !c.core.bg.start() {
-		c.core.refreshes.release(l.str(), f, nil, false)
+		c.core.refreshes.release(fk, f, nil, false)
 		cancel()
 		return
 	}
-	go c.refresh(r, nil, cancel, next, l, f)
+	go c.refill(r, cancel, next, l, fk, f)
+}
+
+// refill runs a write-through refill and ends its flight.
+func (c *Cache) refill(r *http.Request, cancel context.CancelFunc, next http.Handler, l *lookup, fk string, f *flight) {
+	defer c.core.refreshes.release(fk, f, nil, false)
+	c.refresh(r, nil, cancel, next, l, nil)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestRegression2RaceStress(t *testing.T) {
 			http.Error(w, "x", 503)
 		default:
 			w.Header().Set("Cache-Control", "max-age=1")
-			time.Sleep(time.Millisecond)
+			runtime.Gosched()
 			io.WriteString(w, "d")
 		}
 	}))
@@ -60,7 +61,7 @@ func TestRegression2RaceStress(t *testing.T) {
 			target := fmt.Sprintf("/x?k=%d&m=%s", i%3, modes[i%4])
 			ctx, cancel := context.WithCancel(context.Background())
 			if i%5 == 0 {
-				go func() { time.Sleep(time.Millisecond); cancel() }()
+				go func() { runtime.Gosched(); cancel() }()
 			}
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, target, nil).WithContext(ctx))
 			cancel()

@@ -69,8 +69,14 @@ func (st *reqState) addRaw(tags []string) {
 	for s := st; s != nil && len(tags) > 0; s = s.parent {
 		s.mu.Lock()
 		for _, t := range tags {
+			if s.overflow {
+				break // not stored anyway: keep no more, compare no more
+			}
 			if !containsString(s.tags, t) {
 				s.tags = append(s.tags, t)
+				if len(s.tags) > maxTags {
+					break
+				}
 			}
 		}
 		if len(s.tags) > maxTags && !s.overflow {

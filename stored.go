@@ -108,6 +108,9 @@ func (c *Cache) freshen(stale *Entry, rec *recorder) (e *Entry, reason string) {
 	e.RequestTime, e.ResponseTime = rec.fl.reqTime, rec.respTime
 	policy := rec.fl.st.policyOr(c)
 	v := policy.judge(stale.Status, judgedHeader(withOuter(h, rec.pre), rec.pre), e.RequestTime, e.ResponseTime)
+	for _, name := range v.dropFields {
+		delete(h, name) // qualified private and no-cache: never stored
+	}
 	e.Lifetime, e.InitialAge = v.lifetime, v.initialAge
 	e.StaleWhileRevalidate, e.StaleIfError = v.swr, v.sie
 	e.MustRevalidate, e.NoCache = v.mustReval, v.noCache
