@@ -206,6 +206,9 @@ func (c *Cache) get(ctx context.Context, key *keyHash, now time.Time) *Entry {
 // started. A versions error counts as not current: serving data that may
 // have been invalidated is worse than a miss.
 func (c *Cache) current(ctx context.Context, e *Entry) bool {
+	if mv, ok := c.core.versions.(*MemoryVersions); ok && mv.quietSince(e.Epoch) {
+		return true // nothing was invalidated since e's fill started
+	}
 	latest, err := c.core.versions.Latest(ctx, e.Tags)
 	if err != nil {
 		c.core.logger.ErrorContext(ctx, "httpcache: versions latest", "err", err)

@@ -158,3 +158,10 @@ func (v *MemoryVersions) foldLocked(e uint64) {
 	v.tags = make(map[string]uint64) // clear would keep the buckets
 	v.floor = e
 }
+
+// quietSince reports whether nothing was invalidated since the epoch was
+// epoch: then every tag's version is at most epoch, and an entry filled
+// from that epoch is current without a look at its tags.
+func (v *MemoryVersions) quietSince(epoch uint64) bool {
+	return v.epoch.Load() == epoch
+}
