@@ -248,8 +248,8 @@ func (c *Cache) revalidated(w http.ResponseWriter, r *http.Request, l *lookup, r
 }
 
 // finishEntry gives e its tags and epoch and stores it, unless one of its
-// tags was invalidated after the fill started. It returns e when it was
-// stored, nil otherwise.
+// tags was invalidated after the fill started. It returns e when it can be
+// shared (stored, or refused by a failing store), nil otherwise.
 // keep are tags the entry carries over from the one it renews.
 func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, rec *recorder, epoch uint64, keep []string) *Entry {
 	// The leader's client may have left; a hung store must not hold it.
@@ -281,8 +281,10 @@ func (c *Cache) finishEntry(r *http.Request, l *lookup, e *Entry, st *reqState, 
 	}
 	key := variantKey(l.primary, e.Vary, r.Header)
 	if err := c.core.store.Set(ctx, string(key[:]), e); err != nil {
+		// Not stored, but complete and current: the waiters share it
+		// rather than run the handler in turn (fail open, not a herd).
 		c.core.logger.ErrorContext(ctx, "httpcache: store set", "err", err)
-		return nil
+		return e
 	}
 	if !slices.Equal(e.Vary, l.vary) {
 		c.core.vary.set(l.primary, e.Vary, c.cfg.vary)

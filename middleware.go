@@ -44,23 +44,27 @@ type core struct {
 // stores only responses that state their own freshness.
 //
 // New panics, with a message that starts "httpcache: ", when an option is
-// given an invalid value (a negative duration, a nil store): those are
-// programmer errors.
+// nil or given an invalid value (a negative duration, a nil store, a Vary
+// list passed as one name): those are programmer errors. A custom store
+// without [WithVersions] is logged as a warning: invalidations would reach
+// this process only.
 func New(opts ...Option) *Cache {
 	cfg := defaultConfig()
-	for _, opt := range opts {
-		opt(&cfg)
-	}
+	applyOptions(&cfg, opts)
 	cfg.coreOptionsApplied = nil
 	co := &core{store: cfg.store, versions: cfg.versions, logger: cfg.logger}
 	if co.store == nil {
 		co.store = NewMemoryStore(DefaultMemoryBytes)
 	}
-	if co.versions == nil {
-		co.versions = NewMemoryVersions()
-	}
 	if co.logger == nil {
 		co.logger = slog.Default()
+	}
+	if co.versions == nil {
+		co.versions = NewMemoryVersions()
+		if _, local := co.store.(*MemoryStore); !local {
+			co.logger.Warn("httpcache: a custom store with in-process versions: " +
+				"invalidations reach only this process; pass WithVersions to share them")
+		}
 	}
 	co.bg.init(cfg.maxRefreshes)
 	return &Cache{core: co, cfg: cfg}
@@ -77,9 +81,7 @@ func New(opts ...Option) *Cache {
 func (c *Cache) With(opts ...Option) *Cache {
 	cfg := c.cfg
 	cfg.vary = append([]string(nil), c.cfg.vary...)
-	for _, opt := range opts {
-		opt(&cfg)
-	}
+	applyOptions(&cfg, opts)
 	if len(cfg.coreOptionsApplied) > 0 {
 		panic("httpcache: With: " + cfg.coreOptionsApplied[0] + " configures the shared core; pass it to New")
 	}

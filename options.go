@@ -96,10 +96,15 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithVary makes every entry vary on the named request header fields, as if
 // each response listed them in its Vary field. Use it for headers a handler
-// reads without saying so. The default is none.
+// reads without saying so. The default is none. New panics if a name is
+// not a field name (one name per argument: "Accept-Language, Cookie" is
+// two arguments) or is "*".
 func WithVary(headers ...string) Option {
 	return func(c *config) {
 		for _, h := range headers {
+			if h == "*" || !validFieldName(h) {
+				panic(fmt.Sprintf("httpcache: WithVary(%q): not a header field name; pass one name per argument", h))
+			}
 			c.vary = append(c.vary, http.CanonicalHeaderKey(h))
 		}
 		slices.Sort(c.vary)
@@ -223,4 +228,14 @@ func positive(name string, d time.Duration) time.Duration {
 		panic(fmt.Sprintf("httpcache: %s(%v): must be positive", name, d))
 	}
 	return d
+}
+
+// applyOptions applies opts to cfg; a nil Option is a programmer error.
+func applyOptions(cfg *config, opts []Option) {
+	for _, opt := range opts {
+		if opt == nil {
+			panic("httpcache: nil Option")
+		}
+		opt(cfg)
+	}
 }

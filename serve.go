@@ -327,8 +327,8 @@ func copyHeader(dst, src http.Header, extra int) (spare []string) {
 // replayMemo holds an entry's Age and hit Cache-Status values for one whole
 // second of its age, so that the hits within that second format nothing.
 type replayMemo struct {
-	ageSecs     int64
-	age, status string
+	ageSecs, ttlSecs int64
+	age, status      string
 }
 
 // memoCell is what the hits of an entry reuse: its replayMemo, replaced
@@ -368,14 +368,17 @@ func newMemoCell(h http.Header) *memoCell {
 func (e *Entry) replayValues(now time.Time) (age, status string) {
 	a := e.age(now)
 	secs := int64(a / time.Second)
+	// A lifetime that is not whole seconds (WithTTL) makes ttl change
+	// within one second of age: the memo holds for both.
+	ttl := ttlSeconds(e.Lifetime - a)
 	if e.memo != nil {
-		if m := e.memo.p.Load(); m != nil && m.ageSecs == secs {
+		if m := e.memo.p.Load(); m != nil && m.ageSecs == secs && m.ttlSecs == ttl {
 			return m.age, m.status
 		}
 	}
-	age, status = seconds(a), hitStatus(e.Lifetime-a)
+	age, status = seconds(a), hitStatusSecs(ttl)
 	if e.memo != nil {
-		e.memo.p.Store(&replayMemo{ageSecs: secs, age: age, status: status})
+		e.memo.p.Store(&replayMemo{ageSecs: secs, ttlSecs: ttl, age: age, status: status})
 	}
 	return age, status
 }
@@ -392,7 +395,15 @@ func prependCacheStatus(h http.Header, status string) {
 
 // hitStatus is the Cache-Status of a hit with ttl of freshness left
 // (negative when stale), counted in the whole seconds Age counts in.
-func hitStatus(ttl time.Duration) string {
+func hitStatus(ttl time.Duration) string { return hitStatusSecs(ttlSeconds(ttl)) }
+
+// hitStatusSecs is the Cache-Status of a hit with secs of ttl.
+func hitStatusSecs(secs int64) string {
+	return "httpcache; hit; ttl=" + strconv.FormatInt(secs, 10)
+}
+
+// ttlSeconds is ttl as hitStatus reports it.
+func ttlSeconds(ttl time.Duration) int64 {
 	secs := int64(ttl / time.Second)
 	switch {
 	case ttl > 0 && ttl%time.Second != 0:
@@ -400,7 +411,7 @@ func hitStatus(ttl time.Duration) string {
 	case ttl <= 0 && secs == 0:
 		secs = -1 // stale, if by less than a second
 	}
-	return "httpcache; hit; ttl=" + strconv.FormatInt(secs, 10)
+	return secs
 }
 
 // seconds formats d as whole non-negative seconds, the form of Age.
