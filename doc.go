@@ -22,9 +22,10 @@
 //
 //   - responses with Cache-Control no-store or private, with Set-Cookie,
 //     with Vary: *, that declare trailers, or of type text/event-stream;
-//   - 1xx, 206 Partial Content, 304 Not Modified, and 500, 502, 503 and 504
-//     responses; 404, 405, 410, 414 and 501 only when the handler states
-//     their freshness ([WithTTL] never applies to them);
+//   - 1xx, 206 Partial Content, 304 Not Modified, 412 Precondition Failed,
+//     416 Range Not Satisfiable, and 500, 502, 503 and 504 responses; 404,
+//     405, 410, 414 and 501 only when the handler states their freshness
+//     ([WithTTL] never applies to them);
 //   - responses whose handler hijacked the connection or panicked, whose
 //     body exceeds [WithMaxBodyBytes], or whose body is shorter or longer
 //     than their Content-Length;
@@ -37,7 +38,8 @@
 // (X-HTTP-Method-Override and the like) or Cache-Control no-store, whose
 // host, path and query exceed 8 KiB, or for which the [KeyFunc] returns "".
 // They reach the handler untouched, but for the removal of the fields meant
-// for the cache (tag fields, Surrogate-Control). A Range request is
+// for the cache (tag fields, Surrogate-Control) from their responses, which
+// an Upgrade request's response keeps. A Range request is
 // answered from a complete stored entry (206 Partial Content, with
 // http.ServeContent's handling of Range and If-Range); on a miss it passes
 // by, and nothing is filled.
@@ -94,8 +96,9 @@
 // statuses with a stated lifetime follow [RFC 9111] (a 302 with max-age is
 // stored). The age of an entry counts the Age a response arrived with.
 //
-// Responses through [Cache.Handler] carry an [RFC 9211] Cache-Status field,
-// and those served from an entry carry Age:
+// Responses through [Cache.Handler] carry an [RFC 9211] Cache-Status field
+// (but for GET and HEAD responses after [Cache.Close]), and those served
+// from an entry carry Age:
 //
 //	httpcache; hit; ttl=N                  fresh, N seconds of freshness left
 //	httpcache; hit; ttl=-N                 stale by N seconds, served within its window
@@ -109,6 +112,8 @@
 //	...; fwd-status=304                    the handler confirmed the stored entry with 304
 //	httpcache; fwd=bypass                  the request passed the cache by
 //	httpcache; fwd=method                  not GET or HEAD
+//
+// A fwd=stale or fwd=request response that was not stored lacks "; stored".
 //
 // A conditional GET or HEAD (If-None-Match, compared weakly, or
 // If-Modified-Since) that a 2xx entry satisfies is answered 304 Not Modified

@@ -16,6 +16,7 @@ import (
 // R1: a 304 revalidation carrying Set-Cookie is merged into the entry, stored
 // and served to other clients.
 func TestRegression304SetCookieStoredAndShared(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int64
 		h := New(WithLogger(discardLogger())).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -44,6 +45,7 @@ func TestRegression304SetCookieStoredAndShared(t *testing.T) {
 // R1b: same, to a collapsed waiter: it runs the handler itself and gets
 // its own cookie, never the leader's.
 func TestRegression304SetCookieToWaiter(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var calls atomic.Int64
@@ -80,6 +82,7 @@ func TestRegression304SetCookieToWaiter(t *testing.T) {
 // R2: a 304 revalidation drops the stale entry's tags: Invalidate(tag) no
 // longer reaches the entry.
 func TestRegression304DropsTags(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		body := "old"
@@ -110,6 +113,7 @@ func TestRegression304DropsTags(t *testing.T) {
 // R3: a held 5xx whose stale-if-error window closed during the fill is
 // turned into an empty 200.
 func TestRegressionHeld5xxBecomesEmpty200(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int64
 		h := New(WithLogger(discardLogger())).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +136,7 @@ func TestRegressionHeld5xxBecomesEmpty200(t *testing.T) {
 
 // R3b: a panic in that window is swallowed: empty 200.
 func TestRegressionPanicSwallowed(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int64
 		h := New(WithLogger(discardLogger())).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -160,6 +165,7 @@ func TestRegressionPanicSwallowed(t *testing.T) {
 // R4: Vary set by outer middleware is ignored: one user's variant is served
 // to another.
 func TestRegressionOuterVaryIgnored(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute))
 	inner := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ck, _ := r.Cookie("sid")
@@ -178,6 +184,7 @@ func TestRegressionOuterVaryIgnored(t *testing.T) {
 
 // R4b: Content-Type set by outer middleware is replaced by a sniffed one on hits.
 func TestRegressionOuterContentTypeChangesOnHit(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute))
 	inner := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"a":1}`)
@@ -195,6 +202,7 @@ func TestRegressionOuterContentTypeChangesOnHit(t *testing.T) {
 
 // R4c: Cache-Control: private set by outer middleware is ignored.
 func TestRegressionOuterPrivateIgnored(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute))
 	inner := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ck, _ := r.Cookie("sid")
@@ -216,6 +224,7 @@ func TestRegressionOuterPrivateIgnored(t *testing.T) {
 // R5: startRefill releases the flight of the refill already running, so a
 // third Refill starts a second concurrent refresh of the same key.
 func TestRegressionRefillReleasesOthersFlight(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var inflight, maxInflight atomic.Int64
 		gate := make(chan struct{})
@@ -253,6 +262,7 @@ func TestRegressionRefillReleasesOthersFlight(t *testing.T) {
 // R6: equivalent URL spellings get different URL tags: POST /~u does not
 // invalidate GET /%7Eu.
 func TestRegressionURLTagNotNormalised(t *testing.T) {
+	t.Parallel()
 	body := "old"
 	h := New().Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == "POST" {
@@ -272,6 +282,7 @@ func TestRegressionURLTagNotNormalised(t *testing.T) {
 
 // R7: tag fields reach the client on HEAD misses and bypassed requests.
 func TestRegressionTagHeadersLeakOnForward(t *testing.T) {
+	t.Parallel()
 	h := New().Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Surrogate-Key", "internal-user-42")
 		w.Header().Set("Cache-Control", "max-age=60")
@@ -291,6 +302,7 @@ func TestRegressionTagHeadersLeakOnForward(t *testing.T) {
 
 // R8: stale-if-error serves an entry invalidated during the failed fill.
 func TestRegressionStaleIfErrorAfterInvalidate(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		var n atomic.Int64
@@ -326,6 +338,7 @@ func TestRegressionStaleIfErrorAfterInvalidate(t *testing.T) {
 
 // R9: a leader whose client hung up mid-body stores the truncated body.
 func TestRegressionTruncatedBodyStoredOnHangUp(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		h := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -351,6 +364,7 @@ func TestRegressionTruncatedBodyStoredOnHangUp(t *testing.T) {
 
 // R10: the key omits the scheme: an http->https redirect is served to https.
 func TestRegressionSchemeNotInKey(t *testing.T) {
+	t.Parallel()
 	h := New(WithTTL(time.Minute)).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil {
 			http.Redirect(w, r, "https://"+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)

@@ -23,6 +23,7 @@ func (s *panicStore) Set(ctx context.Context, k string, e *Entry) error {
 // R17: a panic after the handler returned (store, versions, serveEntry)
 // leaves the flight in the group: the key waits the lock timeout forever after.
 func TestRegressionPanicInFillDoneWedgesKey(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithStore(&panicStore{MemoryStore: NewMemoryStore(1 << 20)}), WithLogger(discardLogger()))
 		defer c.Close()

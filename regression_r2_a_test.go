@@ -18,6 +18,7 @@ import (
 // around a route with its own policy) has its policy ignored: the outer
 // policy caches the route. WithTTL(0) on a personalised route is ignored.
 func TestRegression2NestedPolicyIgnoredTTL(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 	route := c.With(WithTTL(0)).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ck, _ := r.Cookie("sid")
@@ -32,6 +33,7 @@ func TestRegression2NestedPolicyIgnoredTTL(t *testing.T) {
 // A2: same with WithVary: the inner policy's Vary is ignored, one tenant's
 // page is served to another.
 func TestRegression2NestedPolicyIgnoredVary(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 	route := c.With(WithVary("X-Tenant")).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "tenant "+r.Header.Get("X-Tenant"))
@@ -46,6 +48,7 @@ func TestRegression2NestedPolicyIgnoredVary(t *testing.T) {
 // same cached router with the parent's context (batch endpoints), passes
 // straight through the nested check: its URL is not invalidated.
 func TestRegression2NestedUnsafeSubrequestNotInvalidated(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 	var body atomic.Value
 	body.Store("v1")
@@ -73,6 +76,7 @@ func TestRegression2NestedUnsafeSubrequestNotInvalidated(t *testing.T) {
 // C: Refill from a request that came over TLS fills the http key: the
 // write-through never warms the https entry the next reader looks up.
 func TestRegression2RefillOverTLSFillsHTTPKey(t *testing.T) {
+	t.Parallel()
 	c := New(WithLogger(discardLogger()))
 	defer c.Close()
 	var gets atomic.Int64
@@ -129,6 +133,7 @@ func review2Page(w http.ResponseWriter, r *http.Request) {
 // middleware that marks that user's pages private: the writer's personal
 // page is stored and served to everyone.
 func TestRegression2RefillStoresWritersPrivatePage(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 	defer c.Close()
 	h := review2Auth(c.Handler(http.HandlerFunc(review2Page)))
@@ -144,6 +149,7 @@ func TestRegression2RefillStoresWritersPrivatePage(t *testing.T) {
 // D2: same through a stale-while-revalidate refresh triggered by a
 // logged-in user's stale hit.
 func TestRegression2RefreshStoresPrivatePage(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithTTL(time.Second), WithStaleWhileRevalidate(time.Minute), WithLogger(discardLogger()))
 		defer c.Close()
@@ -160,6 +166,7 @@ func TestRegression2RefreshStoresPrivatePage(t *testing.T) {
 // D3: the outer Content-Type that the fix keeps from being replaced by a
 // sniffed one on hits is replaced after a background refresh.
 func TestRegression2RefreshSniffsOverOuterContentType(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithTTL(time.Second), WithStaleWhileRevalidate(time.Minute), WithLogger(discardLogger()))
 		defer c.Close()

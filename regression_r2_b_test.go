@@ -20,6 +20,7 @@ import (
 // after the handler's, which eats two of the 64 slots: an entry with 63 or
 // 64 tags loses its last ones and Invalidate of them no longer reaches it.
 func TestRegression2RevalidationDropsTagsAtLimit(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		defer c.Close()
@@ -55,6 +56,7 @@ func TestRegression2RevalidationDropsTagsAtLimit(t *testing.T) {
 // runs detached: its handler is not cancelled when its client leaves, but
 // only after WithRefreshTimeout (30s by default).
 func TestRegression2HitForMissFillNotCancelled(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		defer c.Close()
@@ -94,6 +96,7 @@ func TestRegression2HitForMissFillNotCancelled(t *testing.T) {
 // (HTTP/2, or a writer without it): a handler that falls back to a normal
 // response skips the invalidation of its unsafe request.
 func TestRegression2FailedHijackSkipsInvalidation(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 	var body atomic.Value
 	body.Store("v1")
@@ -116,6 +119,7 @@ func TestRegression2FailedHijackSkipsInvalidation(t *testing.T) {
 
 // G2: same on a forwarded response: the tag fields reach the client.
 func TestRegression2FailedHijackLeaksTagFields(t *testing.T) {
+	t.Parallel()
 	h := New(WithLogger(discardLogger())).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Surrogate-Key", "user-42")
 		if _, _, err := http.NewResponseController(w).Hijack(); err == nil {
@@ -130,6 +134,7 @@ func TestRegression2FailedHijackLeaksTagFields(t *testing.T) {
 // H: an interim 103 sent by an unsafe request strips
 // Cache-Group-Invalidation before the final status reads it.
 func TestRegression2EarlyHintsDropGroupInvalidation(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 	var body atomic.Value
 	body.Store("v1")
@@ -153,6 +158,7 @@ func TestRegression2EarlyHintsDropGroupInvalidation(t *testing.T) {
 
 // I: a 103 sent by a fill carries Surrogate-Control to the client.
 func TestRegression2EarlyHintsLeakSurrogateControl(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(New(WithLogger(discardLogger())).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Surrogate-Control", "max-age=60")
 		w.Header().Set("Link", "</app.css>; rel=preload")
@@ -180,6 +186,7 @@ func TestRegression2EarlyHintsLeakSurrogateControl(t *testing.T) {
 // J: the leader re-check inside the flight ignores the request's
 // min-fresh: a request refused the entry for min-fresh is served it.
 func TestRegression2MinFreshIgnoredOnRecheck(t *testing.T) {
+	t.Parallel()
 	o := newOrigin("x", "Cache-Control", "max-age=60")
 	h := New(WithLogger(discardLogger())).Handler(o)
 	do(t, h, "GET", "/m")

@@ -17,6 +17,7 @@ import (
 // (gorilla/csrf adds Vary: Cookie): the refreshed entry varies on nothing,
 // the vary index forgets Cookie, and one user's page goes to everyone.
 func TestRegression2RefreshDropsOuterVary(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithTTL(time.Second), WithStaleWhileRevalidate(time.Minute), WithLogger(discardLogger()))
 		defer c.Close()
@@ -60,6 +61,7 @@ func (s *blockingStore) Set(ctx context.Context, k string, e *Entry) error {
 // cancellation or deadline: a hung remote store holds the leader (its
 // chunked response never ends) and its waiters, even after the client left.
 func TestRegression2StoreSetWithoutDeadline(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		s := &blockingStore{MemoryStore: NewMemoryStore(1 << 20), stop: make(chan struct{})}
 		defer close(s.stop)
@@ -87,6 +89,7 @@ func TestRegression2StoreSetWithoutDeadline(t *testing.T) {
 // M: a 5xx held back for stale-if-error and replayed (the entry was
 // invalidated during the fill) carries Surrogate-Control and no Cache-Status.
 func TestRegression2ReplayedErrorLeaksSurrogateControl(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		defer c.Close()
@@ -115,6 +118,7 @@ func TestRegression2ReplayedErrorLeaksSurrogateControl(t *testing.T) {
 // the stored response (RFC 9111 Section 4.3.4): the client is answered by
 // an unconditional fill.
 func TestRegression2NotModifiedWithOtherETagFreshens(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		defer c.Close()
@@ -140,6 +144,7 @@ func TestRegression2NotModifiedWithOtherETagFreshens(t *testing.T) {
 // O: the fill's context drops the request's deadline (context.WithoutCancel):
 // a handler under http.TimeoutHandler or a server deadline no longer sees it.
 func TestRegression2FillLosesDeadline(t *testing.T) {
+	t.Parallel()
 	var has bool
 	h := New(WithLogger(discardLogger())).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, has = r.Context().Deadline()

@@ -15,6 +15,7 @@ import (
 // answers 412, which, carrying the handler's usual max-age, is stored under
 // the key: one request makes the page 412 for everyone.
 func TestRegression2PreconditionFailedPoisonsKey(t *testing.T) {
+	t.Parallel()
 	h := New(WithLogger(discardLogger())).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
 		w.Header().Set("Etag", `"v1"`)

@@ -17,6 +17,7 @@ import (
 // made storable by the outer max-age can never be renewed by a 304, and
 // every request after expiry goes to the handler.
 func TestRegression2FreshenIgnoresOuterCacheControl(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		defer c.Close()

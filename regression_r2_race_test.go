@@ -16,6 +16,7 @@ import (
 // refills and invalidations on a few keys. It asserts nothing but the race
 // detector and goleak (TestMain).
 func TestRegression2RaceStress(t *testing.T) {
+	t.Parallel()
 	c := New(WithLogger(discardLogger()), WithLockTimeout(50*time.Millisecond),
 		WithStaleWhileRevalidate(time.Second), WithStaleIfError(time.Second), WithRefreshTimeout(200*time.Millisecond))
 	defer c.Close()

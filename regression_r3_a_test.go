@@ -20,6 +20,7 @@ import (
 // the inner entry. The outer entry keeps only its URL tag, and
 // Invalidate(tag) returns while the outer entry still serves the old body.
 func TestRegression3StripPrefixLosesTags(t *testing.T) {
+	t.Parallel()
 	for _, viaHeader := range []bool{false, true} {
 		name := "Tag"
 		if viaHeader {
@@ -53,6 +54,7 @@ func TestRegression3StripPrefixLosesTags(t *testing.T) {
 // fragment): the fragment's tags do not reach the page's entry, whether the
 // sub-request fills the fragment or hits it.
 func TestRegression3SubrequestTagsNotOnPage(t *testing.T) {
+	t.Parallel()
 	for _, warm := range []bool{false, true} {
 		t.Run(map[bool]string{false: "fragment filled", true: "fragment hit"}[warm], func(t *testing.T) {
 			c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
@@ -88,6 +90,7 @@ func TestRegression3SubrequestTagsNotOnPage(t *testing.T) {
 // bypass personalised requests) does not apply, and one client's page is
 // served to another.
 func TestRegression3NestedKeyFuncIgnored(t *testing.T) {
+	t.Parallel()
 	t.Run("tenant key", func(t *testing.T) {
 		c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 		tenant := func(r *http.Request) string { return r.Header.Get("X-Tenant") + "\x00" + DefaultKey(r) }

@@ -20,6 +20,7 @@ import (
 // entry, so Invalidate of the 65th tag returns and the old body is served.
 // (64 Tag tags plus one Cache-Tag is refused; 65 Tag tags is stored.)
 func TestRegression3TagsPastLimitStoredAnyway(t *testing.T) {
+	t.Parallel()
 	for _, viaHeader := range []bool{false, true} {
 		t.Run(fmt.Sprint("header=", viaHeader), func(t *testing.T) {
 			c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
@@ -57,6 +58,7 @@ func TestRegression3TagsPastLimitStoredAnyway(t *testing.T) {
 // and the old body is renewed and served as a fresh hit (RFC 9111 Section
 // 4.3.4: a weak validator must correspond to the stored one).
 func TestRegression3ETagMismatchServesOldBodyForever(t *testing.T) {
+	t.Parallel()
 	for _, weak := range []string{"", "W/"} {
 		t.Run("weak="+weak, func(t *testing.T) { etagMismatch(t, weak) })
 	}

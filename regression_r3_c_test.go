@@ -19,6 +19,7 @@ import (
 // gzip, so it decodes the body into what it then takes for gzip data. A HEAD
 // with a satisfied If-Match also loses Content-Length.
 func TestRegression3RangeSniffsEncodedContentType(t *testing.T) {
+	t.Parallel()
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte("hello, world"))
@@ -65,6 +66,7 @@ func TestRegression3RangeSniffsEncodedContentType(t *testing.T) {
 // plain GETs: review 2's 412 poisoning, one tier down. (ServeContent's own
 // errors, 416, strip Cache-Control; its 412 does not.)
 func TestRegression3PreconditionFailedCarriesFreshness(t *testing.T) {
+	t.Parallel()
 	c := New(WithLogger(discardLogger()))
 	h := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=600")
@@ -86,6 +88,7 @@ func TestRegression3PreconditionFailedCarriesFreshness(t *testing.T) {
 // passes by (200), so the same request gets 200 or 416 depending on the
 // cache's state.
 func TestRegression3UnknownRangeUnit416(t *testing.T) {
+	t.Parallel()
 	c := New(WithLogger(discardLogger()))
 	h := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")

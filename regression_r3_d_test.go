@@ -21,6 +21,7 @@ import (
 // burst once the key is hit-for-miss). Five concurrent requests to a 1 s
 // handler take 4 s, and every later burst again 4 s.
 func TestRegression3TooManyTagsSerialisesWaiters(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 		defer c.Close()

@@ -18,6 +18,7 @@ import (
 // (Review 2 fixed the same for refreshes by seeding rec.pre; refills pass
 // nil.)
 func TestRegression3RefillDropsOuterVary(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 	var ver atomic.Int64
 	mux := http.NewServeMux()

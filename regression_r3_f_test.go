@@ -17,6 +17,7 @@ import (
 // (recorder.Write -> replayHeld) although a stale entry inside its
 // stale-if-error window could answer, as it does for a small error body.
 func TestRegression3LargeErrorBodySkipsStaleIfError(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithMaxBodyBytes(1024), WithLogger(discardLogger()))
 		defer c.Close()

@@ -19,6 +19,7 @@ import (
 // personalised requests (KeyFunc returning "") is ignored by the refresh,
 // and the logged-in client's page is stored under the shared key.
 func TestRegression4RefreshIgnoresNestedBypass(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		base := func(r *http.Request) string { return "page:" + r.URL.Path }
 		c := New(WithKeyFunc(base), WithTTL(10*time.Second), WithStaleWhileRevalidate(time.Minute), WithLogger(discardLogger()))
@@ -51,6 +52,7 @@ func TestRegression4RefreshIgnoresNestedBypass(t *testing.T) {
 // revalidated with a 304 (whose handler does not Tag again) leaves the page
 // without the fragment's tags, and Invalidate misses the page.
 func TestRegression4RevalidatedSubrequestTagsLost(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithLogger(discardLogger()))
 		defer c.Close()

@@ -19,6 +19,7 @@ import (
 // that returned while the handler was still writing its error does not stop
 // the old body from being served.
 func TestRegression4StaleChosenIgnoresInvalidate(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int64
 		wrote, proceed := make(chan struct{}), make(chan struct{})

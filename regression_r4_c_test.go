@@ -14,6 +14,7 @@ import (
 // only cleans a 412): a downstream shared cache may store the 416 as
 // explicitly fresh and serve it to plain GETs.
 func TestRegression4RangeNotSatisfiableCarriesExpires(t *testing.T) {
+	t.Parallel()
 	c := New(WithLogger(discardLogger()))
 	defer c.Close()
 	o := newOrigin("hello", "Expires", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))

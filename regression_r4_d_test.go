@@ -18,6 +18,7 @@ import (
 // POST to the fragment's URL then leaves the page served with the old
 // fragment.
 func TestRegression4ForwardedSubrequestURLTagLost(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Minute), WithLogger(discardLogger()))
 	defer c.Close()
 	var version atomic.Value

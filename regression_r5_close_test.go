@@ -18,6 +18,7 @@ import (
 // serving the data the write replaced, and a handler written as the README's
 // saveArticle answers 500 to a write it committed.
 func TestRegression5ClosedInstanceSkipsInvalidation(t *testing.T) {
+	t.Parallel()
 	store, versions := NewMemoryStore(1<<20), NewMemoryVersions()
 	var data atomic.Value
 	data.Store("v1")

@@ -14,6 +14,7 @@ import (
 // field. A fill drops it; a 304 that renews the entry does not: its X-User
 // (one client's) is merged into the shared entry and served to everyone.
 func TestRegression5RevalidationStoresPrivateField(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New()
 		defer c.Close()

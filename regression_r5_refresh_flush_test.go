@@ -16,6 +16,7 @@ import (
 // usual way to notice a client that left) stops after its first chunk, and
 // the refresh stores that truncated body for everyone.
 func TestRegression5RefreshFlushErrorStoresTruncatedBody(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithTTL(time.Millisecond), WithStaleWhileRevalidate(time.Minute))
 		defer c.Close()

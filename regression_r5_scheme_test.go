@@ -20,6 +20,7 @@ import (
 // https (on r.TLS, as almost all do) has that 301 stored under the https key:
 // every https client is then redirected to itself, forever.
 func TestRegression5AbsoluteFormSchemePoisonsHTTPSKey(t *testing.T) {
+	t.Parallel()
 	c := New(WithTTL(time.Hour))
 	defer c.Close()
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,7 @@ func (s *codecStore) Set(_ context.Context, key string, e *Entry) error {
 // handler, one after the other: the leader's complete, current response is
 // not shared with its waiters, who retry the flight in turn.
 func TestRegression6StoreSetErrorSharesWithWaiters(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		s := newCodecStore()
 		s.setErr = errors.New("redis: connection refused")

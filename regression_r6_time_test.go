@@ -13,6 +13,7 @@ import (
 // stale-while-revalidate window in the same age-second as an earlier fresh
 // hit is reported fresh ("ttl=1").
 func TestRegression6SubSecondTTLStaleReportedFresh(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := New(WithTTL(1500*time.Millisecond), WithStaleWhileRevalidate(time.Minute), WithLogger(discardLogger()))
 		defer c.Close()

@@ -62,6 +62,7 @@ func serveAll(h http.Handler, n int, target string, prep func(i int, r *http.Req
 }
 
 func TestFillCollapsesStampede(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate(cacheable("one"))
 		c := New()
@@ -84,6 +85,7 @@ func TestFillCollapsesStampede(t *testing.T) {
 }
 
 func TestFillWaitersMatchVary(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate(func(w http.ResponseWriter, r *http.Request, _ int64) {
 			w.Header().Set("Cache-Control", "max-age=60")
@@ -112,6 +114,7 @@ func TestFillWaitersMatchVary(t *testing.T) {
 }
 
 func TestFillLeaderHangUpDoesNotFailWaiters(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate(cacheable("done"))
 		g.entered = make(chan struct{}, 10)
@@ -145,6 +148,7 @@ func TestFillLeaderHangUpDoesNotFailWaiters(t *testing.T) {
 // TestFillLeaderFailureRetries: a leader whose handler gives up when its
 // client leaves (a 5xx) lets one waiter fill again.
 func TestFillLeaderFailureRetries(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate(func(w http.ResponseWriter, r *http.Request, call int64) {
 			if call == 1 {
@@ -174,6 +178,7 @@ func TestFillLeaderFailureRetries(t *testing.T) {
 // TestFillPanicUnderCoalescing: a panic is never stored, never wedges the
 // key (golang/groupcache#139), and surfaces on the request that ran it.
 func TestFillPanicUnderCoalescing(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate(func(w http.ResponseWriter, r *http.Request, call int64) {
 			if call == 1 {
@@ -216,6 +221,7 @@ func TestFillPanicUnderCoalescing(t *testing.T) {
 // TestFillFlushingLeaderReleasesWaiters: a stream releases its waiters at
 // once; they run the handler themselves.
 func TestFillFlushingLeaderReleasesWaiters(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		finish := make(chan struct{})
 		var calls atomic.Int64
@@ -244,6 +250,7 @@ func TestFillFlushingLeaderReleasesWaiters(t *testing.T) {
 }
 
 func TestFillLockTimeout(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate(cacheable("slow"))
 		c := New(WithLockTimeout(2 * time.Second))
@@ -267,6 +274,7 @@ func TestFillLockTimeout(t *testing.T) {
 // TestFillHitForMiss: after a response that cannot be shared, requests for
 // the key run the handler at once instead of queueing.
 func TestFillHitForMiss(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		o := newOrigin("private", "Cache-Control", "max-age=60", "Set-Cookie", "id=1")
 		c := New(WithHitForMiss(10 * time.Second))

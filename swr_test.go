@@ -22,12 +22,16 @@ type versioned struct {
 	calls atomic.Int64
 	cc    string
 	etag  bool
-	fail  atomic.Int64 // a status to answer with, or 0
-	seen  atomic.Value // the last If-None-Match it saw
+	fail  atomic.Int64  // a status to answer with, or 0
+	seen  atomic.Value  // the last If-None-Match it saw
+	hold  chan struct{} // if not nil, the second call waits for it to close
 }
 
 func (v *versioned) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := v.calls.Add(1)
+	if n == 2 && v.hold != nil {
+		<-v.hold
+	}
 	v.seen.Store(r.Header.Get("If-None-Match"))
 	if s := v.fail.Load(); s == -1 {
 		panic("refresh exploded")
@@ -47,15 +51,17 @@ func (v *versioned) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestStaleWhileRevalidate(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		v := &versioned{cc: "max-age=10, stale-while-revalidate=30"}
+		v := &versioned{cc: "max-age=10, stale-while-revalidate=30", hold: make(chan struct{})}
 		c := New()
 		defer c.Close()
 		h := c.Handler(v)
 		checkResponse(t, do(t, h, "GET", "/"), 200, "v1", statusStored)
 		time.Sleep(15 * time.Second)
 		checkResponse(t, do(t, h, "GET", "/"), 200, "v1", "httpcache; hit; ttl=-5")
-		checkResponse(t, do(t, h, "GET", "/"), 200, "v1", "httpcache; hit; ttl=-5")
+		checkResponse(t, do(t, h, "GET", "/"), 200, "v1", "httpcache; hit; ttl=-5") // the refresh is held
+		close(v.hold)
 		c.Wait()
 		assert.EqualValues(t, 2, v.calls.Load(), "exactly one background refresh")
 		checkResponse(t, do(t, h, "GET", "/"), 200, "v2", "httpcache; hit; ttl=10")
@@ -66,6 +72,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 }
 
 func TestStaleWhileRevalidatePolicy(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		v := &versioned{cc: "max-age=10"}
 		c := New(WithStaleWhileRevalidate(time.Minute))
@@ -80,6 +87,7 @@ func TestStaleWhileRevalidatePolicy(t *testing.T) {
 }
 
 func TestStaleForbidden(t *testing.T) {
+	t.Parallel()
 	for _, cc := range []string{
 		"max-age=10, stale-while-revalidate=30, must-revalidate",
 		"max-age=10, stale-while-revalidate=30, proxy-revalidate",
@@ -102,6 +110,7 @@ func TestStaleForbidden(t *testing.T) {
 // TestRefreshConditional: a refresh sends the stored ETag, and a 304 renews
 // the entry without a body.
 func TestRefreshConditional(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		v := &versioned{cc: "max-age=10, stale-while-revalidate=30", etag: true}
 		c := New()
@@ -135,6 +144,7 @@ func TestRevalidateNoCache(t *testing.T) {
 }
 
 func TestRefreshFailureKeepsEntry(t *testing.T) {
+	t.Parallel()
 	for _, fail := range []int64{500, 503, -1} {
 		t.Run(fmt.Sprint(fail), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -159,6 +169,7 @@ func TestRefreshFailureKeepsEntry(t *testing.T) {
 }
 
 func TestStaleIfError(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		v := &versioned{cc: "max-age=10, stale-if-error=60"}
 		c := New(WithLogger(discardLogger()))
@@ -177,6 +188,7 @@ func TestStaleIfError(t *testing.T) {
 }
 
 func TestStaleIfErrorPolicy(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		v := &versioned{cc: "max-age=10"}
 		c := New(WithStaleIfError(time.Minute))
@@ -192,6 +204,7 @@ func TestStaleIfErrorPolicy(t *testing.T) {
 // TestCloseDuringRefresh: Close waits for a running refresh, and the cache
 // passes requests straight through afterwards.
 func TestCloseDuringRefresh(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var calls atomic.Int64
@@ -225,23 +238,38 @@ func TestCloseDuringRefresh(t *testing.T) {
 
 // TestRefreshDetached: the refresh outlives the request that started it.
 func TestRefreshDetached(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		v := &versioned{cc: "max-age=10, stale-while-revalidate=30"}
+		gate := make(chan struct{})
+		var calls atomic.Int64
 		c := New()
 		defer c.Close()
-		h := c.Handler(v)
+		h := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) == 2 {
+				<-gate // the refresh waits until its trigger's client has left
+				if err := r.Context().Err(); err != nil {
+					w.WriteHeader(http.StatusServiceUnavailable) // a cancelled refresh
+					return
+				}
+			}
+			w.Header().Set("Cache-Control", "max-age=10, stale-while-revalidate=30")
+			fmt.Fprintf(w, "v%d", calls.Load())
+		}))
 		do(t, h, "GET", "/")
 		time.Sleep(15 * time.Second)
 		r := httptest.NewRequest("GET", "/", nil)
 		ctx, cancel := contextWithCancel(r)
 		h.ServeHTTP(httptest.NewRecorder(), r.WithContext(ctx))
+		synctest.Wait() // the refresh is in the handler
 		cancel()
+		close(gate)
 		c.Wait()
 		checkResponse(t, do(t, h, "GET", "/"), 200, "v2", "httpcache; hit; ttl=10")
 	})
 }
 
 func TestRefreshBounded(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var calls atomic.Int64
