@@ -240,6 +240,11 @@
 //     unstorable.
 //   - Tags are 1 to 256 bytes; invalid ones are dropped and logged
 //     ([WithLogger]). A response with more than 64 tags is not stored.
+//   - A background refresh runs with the context values of the request that
+//     started it (not its cancellation). A router that recycles a
+//     per-request context object once the request ends (chi's route
+//     context) must be wrapped by the cache, c.Handler(router), rather than
+//     take it as route middleware, when stale-while-revalidate is on.
 //   - Store and versions errors fail open: the handler serves the request,
 //     and the error goes to the logger, never to the client.
 //   - After [Cache.Close], requests go straight to the handler.

@@ -88,7 +88,8 @@ func (fl *fillState) holdStatus(status int) bool {
 	return (fl.hold304 && status == http.StatusNotModified) || (fl.holdErrors && status >= 500)
 }
 
-// unshareable releases the fill's waiters. After a server error, or when
+// unshareable releases the fill's waiters. After a server error (any 5xx,
+// whatever made it unstorable), or when
 // the client left a stream, they try the flight again; otherwise the
 // response is a property of the key (it sets a cookie, is private, too
 // large, a stream): they run the handler themselves, and the key is
@@ -97,7 +98,8 @@ func (fl *fillState) unshareable(reason string, status int) {
 	if fl.det != nil {
 		fl.det.unshared()
 	}
-	if (reason == "status" && status >= 500) || reason == "client gone" || reason == "cut short" {
+	transient := status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
+	if transient || reason == "client gone" || reason == "cut short" {
 		if fl.f != nil {
 			fl.c.core.flights.release(fl.key, fl.f, nil, true)
 		}
@@ -167,7 +169,10 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 			return // the panic goes on to net/http
 		}
 		v := recover()
-		if v == http.ErrAbortHandler {
+		switch v {
+		case nil:
+			return // runtime.Goexit, not a panic: it goes on
+		case http.ErrAbortHandler:
 			panic(v)
 		}
 		c.core.logger.ErrorContext(r.Context(), "httpcache: handler panic, serving stale",

@@ -74,32 +74,17 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 	if c.core.closed.Load() {
 		return
 	}
-	// Not the writer's context: its values (the user an auth middleware
-	// found) must not shape a page stored for everyone.
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.refreshTimeout)
-	r, err := http.NewRequestWithContext(ctx, http.MethodGet, u.RequestURI(), nil)
-	if err != nil {
-		cancel()
-		return
-	}
-	r.Host, r.RemoteAddr, r.Proto, r.ProtoMajor, r.ProtoMinor = orig.Host, orig.RemoteAddr, orig.Proto, orig.ProtoMajor, orig.ProtoMinor
-	r.TLS = orig.TLS // the same scheme, hence the same key, as the readers'
-	r.URL.Host, r.URL.Scheme = "", ""
-	primary, ok := c.primaryKey(r)
+	r, cancel, l, ok := c.refillRequest(orig, u)
 	if !ok {
-		cancel()
 		return
 	}
-	l := &lookup{primary: primary, rcc: noRequestDirectives(), refill: true}
-	l.vary = c.core.vary.get(primary, c.cfg.vary)
-	l.key = variantKey(primary, l.vary, r.Header)
 	// Refills have flights of their own: a refresh of the same key that
 	// started before the write is refused its store, and must not make
 	// the refill skip.
 	fk := l.str() + "\x00refill"
-	f, leader := c.core.refreshes.join(fk)
+	f, leader := c.core.refreshes.joinRefill(fk)
 	if !leader {
-		cancel() // a refill of this key is running: it is not ours to end
+		cancel() // a refill of this key is running: it runs once more
 		return
 	}
 	if !c.core.bg.start() {
@@ -107,11 +92,48 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 		cancel()
 		return
 	}
-	go c.refill(r, cancel, next, l, fk, f)
+	go c.refill(orig, u, r, cancel, next, l, fk, f)
 }
 
-// refill runs a write-through refill and ends its flight.
-func (c *Cache) refill(r *http.Request, cancel context.CancelFunc, next http.Handler, l *lookup, fk string, f *flight) {
+// refillRequest returns the request of a refill of u, with its context's
+// cancel and its lookup; ok is false when u is not cacheable.
+func (c *Cache) refillRequest(orig *http.Request, u *url.URL) (*http.Request, context.CancelFunc, *lookup, bool) {
+	// Not the writer's context: its values (the user an auth middleware
+	// found) must not shape a page stored for everyone.
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.refreshTimeout)
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, u.RequestURI(), nil)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, false
+	}
+	r.Host, r.RemoteAddr, r.Proto, r.ProtoMajor, r.ProtoMinor = orig.Host, orig.RemoteAddr, orig.Proto, orig.ProtoMajor, orig.ProtoMinor
+	r.TLS = orig.TLS // the same scheme, hence the same key, as the readers'
+	r.URL.Host, r.URL.Scheme = "", ""
+	primary, ok := c.primaryKey(r)
+	if !ok {
+		cancel()
+		return nil, nil, nil, false
+	}
+	l := &lookup{primary: primary, rcc: noRequestDirectives(), refill: true}
+	l.vary = c.core.vary.get(primary, c.cfg.vary)
+	l.key = variantKey(primary, l.vary, r.Header)
+	return r, cancel, l, true
+}
+
+// refill runs a write-through refill, again while writes that came after
+// it started ask for one, and ends its flight before its background slot,
+// so that Wait and Close do not return while it holds the flight.
+func (c *Cache) refill(orig *http.Request, u *url.URL, r *http.Request, cancel context.CancelFunc, next http.Handler, l *lookup, fk string, f *flight) {
+	defer c.core.bg.done()
 	defer c.core.refreshes.release(fk, f, nil, false)
-	c.refresh(r, nil, cancel, next, l, nil)
+	for {
+		c.refreshRun(r, nil, cancel, next, l)
+		if c.core.refreshes.releaseRefill(fk, f) {
+			return
+		}
+		var ok bool
+		if r, cancel, l, ok = c.refillRequest(orig, u); !ok {
+			return
+		}
+	}
 }

@@ -14,6 +14,8 @@ type flight struct {
 	// Set once, before done is closed.
 	entry *Entry // the stored entry, when it can be shared
 	retry bool   // the fill failed; waiters should try the flight again
+
+	rerun bool // guarded by group.mu: a refill was asked for while this one ran
 }
 
 // group is the set of fills in progress, one per key, in the manner of
@@ -56,6 +58,34 @@ func (g *group) release(key string, f *flight, entry *Entry, retry bool) {
 	delete(g.m, key)
 	f.entry, f.retry = entry, retry
 	close(f.done)
+}
+
+// joinRefill is join for write-through refills: a caller that finds a
+// refill of key running asks it to run once more when it ends, since that
+// refill may predate the caller's write and be refused its store.
+func (g *group) joinRefill(key string) (f *flight, leader bool) {
+	g.mu.Lock()
+	if f, ok := g.m[key]; ok {
+		f.rerun = true
+		g.mu.Unlock()
+		return f, false
+	}
+	g.mu.Unlock()
+	return g.join(key)
+}
+
+// releaseRefill ends the refill flight f and reports true, unless a rerun
+// was asked for: then it clears the request and reports false.
+func (g *group) releaseRefill(key string, f *flight) bool {
+	g.mu.Lock()
+	if g.m[key] == f && f.rerun {
+		f.rerun = false
+		g.mu.Unlock()
+		return false
+	}
+	g.mu.Unlock()
+	g.release(key, f, nil, false)
+	return true
 }
 
 // awaited is the outcome of waiting for another request's fill.

@@ -44,6 +44,12 @@ func (c *Cache) startRefresh(r *http.Request, outer http.Header, next http.Handl
 func (c *Cache) refresh(r *http.Request, pre http.Header, cancel context.CancelFunc, next http.Handler, l *lookup, f *flight) {
 	defer c.core.bg.done()
 	defer c.core.refreshes.release(l.str(), f, nil, false)
+	c.refreshRun(r, pre, cancel, next, l)
+}
+
+// refreshRun is the body of a refresh or a refill: it runs next, stores
+// what it returns, recovers panics and cancels the refresh's context.
+func (c *Cache) refreshRun(r *http.Request, pre http.Header, cancel context.CancelFunc, next http.Handler, l *lookup) {
 	defer cancel()
 	defer func() {
 		if v := recover(); v != nil {
