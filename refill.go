@@ -16,8 +16,10 @@ import (
 // request's own host; the refill is a GET without the client's header
 // fields, so it fills the variant such a request selects. Refills start
 // once the writing handler has returned (and its own invalidation is done);
-// they count against [WithMaxRefreshes], skip targets whose refill is
-// already running, and [Cache.Wait] waits for them. Refill returns
+// they count against [WithMaxRefreshes]; a target whose refill is already
+// running is refilled once more when that one ends (a refill asked for by
+// background work, a refresh or another refill, is skipped instead); and
+// [Cache.Wait] waits for them. Refill returns
 // [ErrNoCache] when ctx did not come through [Cache.Handler], and an error
 // naming the targets it refused (malformed, or of another host).
 func Refill(ctx context.Context, targets ...string) error {
@@ -64,13 +66,15 @@ func (st *reqState) startRefills() {
 	st.refills = nil
 	st.mu.Unlock()
 	for _, u := range refills {
-		st.c.startRefill(st.req, st.next, u)
+		st.c.startRefill(st.req, st.next, u, st.background)
 	}
 }
 
-// startRefill fills u in the background through next, unless a refresh of
-// its key runs already or the bound on background work is reached.
-func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
+// startRefill fills u in the background through next, unless the bound on
+// background work is reached. If a refill of its key runs already, that one
+// runs once more when it ends; unless background work asks for this one,
+// which is then skipped (a handler refilling its own URL would loop).
+func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL, background bool) {
 	if c.core.closed.Load() {
 		return
 	}
@@ -82,7 +86,11 @@ func (c *Cache) startRefill(orig *http.Request, next http.Handler, u *url.URL) {
 	// started before the write is refused its store, and must not make
 	// the refill skip.
 	fk := l.str() + "\x00refill"
-	f, leader := c.core.refreshes.joinRefill(fk)
+	join := c.core.refreshes.joinRefill
+	if background {
+		join = c.core.refreshes.join
+	}
+	f, leader := join(fk)
 	if !leader {
 		cancel() // a refill of this key is running: it runs once more
 		return
@@ -128,7 +136,7 @@ func (c *Cache) refill(orig *http.Request, u *url.URL, r *http.Request, cancel c
 	defer c.core.refreshes.release(fk, f, nil, false)
 	for {
 		c.refreshRun(r, nil, cancel, next, l)
-		if c.core.refreshes.releaseRefill(fk, f) {
+		if c.core.refreshes.releaseRefill(fk, f) || c.core.closed.Load() {
 			return
 		}
 		var ok bool

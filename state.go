@@ -20,8 +20,9 @@ type reqState struct {
 	req    *http.Request // the request as it reached Handler
 	parent *reqState     // the state of an outer Handler of the same cache, if any
 
-	primary keyHash // the key a fill stores under, when filling
-	filling bool
+	primary    keyHash // the key a fill stores under, when filling
+	filling    bool
+	background bool // a refresh or refill: the refills it asks for never rerun
 
 	mu       sync.Mutex // guards the fields below
 	tags     []string

@@ -77,7 +77,7 @@ func (c *Cache) refreshOnce(r *http.Request, pre http.Header, next http.Handler,
 		return false
 	}
 	st := &reqState{c: c, next: next, req: r} // detached: no outer response to tag
-	st.primary, st.filling = l.primary, true
+	st.primary, st.filling, st.background = l.primary, true, true
 	defer st.startRefills()
 	fl.st = st
 	req := c.fillRequest(r, r.Context(), st, l.stale, fl)
