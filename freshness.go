@@ -58,11 +58,14 @@ func (c *Cache) judge(status int, h http.Header, reqTime, respTime time.Time) ve
 		return v
 	}
 	cc := parseCacheControl(h[headerCacheControl])
-	if sc := h[headerSurrogateControl]; len(sc) > 0 && surrogateOverrides(&cc, parseSurrogateControl(sc)) {
-		v.reason = "surrogate no-store"
-		return v
+	sc := surrogateControl{maxAge: -1}
+	if lines := h[headerSurrogateControl]; len(lines) > 0 {
+		if sc = parseSurrogateControl(lines); surrogateOverrides(&cc, sc) {
+			v.reason = "surrogate no-store"
+			return v
+		}
 	}
-	if v.reason = refusal(&cc, h, status); v.reason != "" {
+	if v.reason = refusal(&cc, h, status, sc.maxAge >= 0); v.reason != "" {
 		return v
 	}
 	var ok bool
@@ -105,12 +108,17 @@ func surrogateOverrides(cc *cacheControl, sc surrogateControl) bool {
 // refusal returns why response directives or fields forbid storing, or "".
 // With must-understand, a status the cache knows overrides no-store, and
 // any other status forbids storing (RFC 9111 Section 5.2.2.3).
-func refusal(cc *cacheControl, h http.Header, status int) string {
+// overridden says Surrogate-Control's max-age replaced Cache-Control's
+// directives, no-store included.
+func refusal(cc *cacheControl, h http.Header, status int, overridden bool) string {
 	switch {
 	case cc.mustUnderstand && http.StatusText(status) == "":
 		return "must-understand"
 	case cc.noStore && !cc.mustUnderstand:
 		return "no-store"
+	case mentions(h[headerCacheControl], "no-store") && !cc.mustUnderstand && !overridden,
+		mentions(h[headerCacheControl], "private"):
+		return "no-store or private in malformed Cache-Control"
 	case cc.private:
 		return "private"
 	case len(h["Set-Cookie"]) > 0:
@@ -158,7 +166,9 @@ func initialAge(h http.Header, reqTime, respTime time.Time) time.Duration {
 		apparent = max(respTime.Sub(date), 0)
 	}
 	corrected := respTime.Sub(reqTime) + ageValue(h[headerAge])
-	return max(apparent, corrected, 0)
+	// A Date centuries old saturates Sub; clamp, so that age sums cannot
+	// overflow into a negative age, hence a fresh entry.
+	return min(max(apparent, corrected, 0), maxDelta*time.Second)
 }
 
 // maxDelta is the largest delta-seconds the cache represents; larger values
@@ -245,4 +255,33 @@ func validFieldName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// mentions reports whether word appears in lines, in any case, as a bare
+// token not followed by "=": a no-store or private that malformed syntax
+// (an unterminated quote, junk after a value) hid from the parser. Reading
+// it anyway only ever stores less.
+func mentions(lines []string, word string) bool {
+	for _, line := range lines {
+		for i := 0; i+len(word) <= len(line); i++ {
+			if !strings.EqualFold(line[i:i+len(word)], word) {
+				continue
+			}
+			before := i == 0 || !isTokenByte(line[i-1])
+			j := i + len(word)
+			for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+				j++
+			}
+			after := i+len(word) == len(line) || !isTokenByte(line[i+len(word)])
+			if before && after && (j == len(line) || line[j] != '=') {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isTokenByte reports whether b may appear in an RFC 9110 token.
+func isTokenByte(b byte) bool {
+	return b > ' ' && b < 0x7f && strings.IndexByte("\"(),/:;<=>?@[\\]{}", b) < 0
 }

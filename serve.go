@@ -2,6 +2,7 @@ package httpcache
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"slices"
 	"time"
@@ -203,8 +204,13 @@ func (c *Cache) get(ctx context.Context, key *keyHash, now time.Time) *Entry {
 // started. A versions error counts as not current: serving data that may
 // have been invalidated is worse than a miss.
 func (c *Cache) current(ctx context.Context, e *Entry) bool {
-	if mv, ok := c.core.versions.(*MemoryVersions); ok && mv.quietSince(e.Epoch) {
-		return true // nothing was invalidated since e's fill started
+	if mv, ok := c.core.versions.(*MemoryVersions); ok {
+		switch ep := mv.epoch.Load(); {
+		case e.Epoch > ep:
+			return false // filled under another process's count: unknowable
+		case e.Epoch == ep:
+			return true // nothing was invalidated since e's fill started
+		}
 	}
 	latest, err := c.core.versions.Latest(ctx, e.Tags)
 	if err != nil {
@@ -244,7 +250,11 @@ func (e *Entry) age(now time.Time) time.Duration {
 	if resident < 0 {
 		resident = 0
 	}
-	return e.InitialAge + resident
+	initial := max(e.InitialAge, 0)
+	if initial > math.MaxInt64-resident {
+		return math.MaxInt64 // saturate: an overflow would make it fresh
+	}
+	return initial + resident
 }
 
 // serveEntry writes e as the response to r: its header values copied, Age

@@ -49,3 +49,32 @@ func FuzzParseSurrogateControl(f *testing.F) {
 		}
 	})
 }
+
+// Review 9: a no-store or private hidden by malformed Cache-Control syntax
+// (junk after a value, an unterminated quote) still forbids storing.
+func TestMalformedCacheControlHidesNothing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		cc     string
+		stored bool
+	}{
+		{"max-age=60 private", false},
+		{`max-age=60, foo="x, no-store`, false},
+		{"max-age=60, public no-store", false},
+		{`max-age=60, private="X-User"`, true},
+		{"max-age=60, no-store=1", false},
+		{"max-age=60, x-private-thing", true},
+		{"max-age=60", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cc, func(t *testing.T) {
+			t.Parallel()
+			c := New()
+			defer c.Close()
+			h := c.Handler(newOrigin("x", "Cache-Control", tc.cc, "Etag", `"e"`))
+			do(t, h, "GET", "/")
+			w := do(t, h, "GET", "/")
+			assert.Equal(t, tc.stored, isHit(w), w.Header().Get("Cache-Status"))
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Versions keeps the invalidation state shared by every policy of a Cache:
@@ -90,8 +91,14 @@ func NewMemoryVersions() *MemoryVersions {
 
 // newMemoryVersions returns a MemoryVersions that folds once it would hold
 // more than limit tags.
+//
+// Its epoch starts at the wall clock in nanoseconds, not at zero: entries a
+// shared store kept from an earlier process carry that process's epochs,
+// and a restarted counter must not fall below them.
 func newMemoryVersions(limit int) *MemoryVersions {
-	return &MemoryVersions{limit: limit, tags: make(map[string]uint64)}
+	v := &MemoryVersions{limit: limit, tags: make(map[string]uint64)}
+	v.epoch.Store(uint64(max(time.Now().UnixNano(), 0)))
+	return v
 }
 
 // Epoch returns the current epoch. It never fails.
@@ -157,11 +164,4 @@ func (v *MemoryVersions) Bump(_ context.Context, tags []string) error {
 func (v *MemoryVersions) foldLocked(e uint64) {
 	v.tags = make(map[string]uint64) // clear would keep the buckets
 	v.floor = e
-}
-
-// quietSince reports whether nothing was invalidated since the epoch was
-// epoch: then every tag's version is at most epoch, and an entry filled
-// from that epoch is current without a look at its tags.
-func (v *MemoryVersions) quietSince(epoch uint64) bool {
-	return v.epoch.Load() == epoch
 }
