@@ -19,8 +19,8 @@ func notModified(r *http.Request, e *Entry) bool {
 		return etagListMatches(inm, e.Header.Get(headerETag))
 	}
 	ims := r.Header["If-Modified-Since"] // canonical: Get would canonicalize it again
-	if len(ims) == 0 || ims[0] == "" {
-		return false
+	if len(ims) != 1 || ims[0] == "" {
+		return false // absent, or several values, which RFC 9110 Section 13.1.3 says to ignore
 	}
 	since, ok := parseHTTPDate(ims[0])
 	if !ok {

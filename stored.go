@@ -112,6 +112,9 @@ func (c *Cache) freshen(stale *Entry, rec *recorder) (e *Entry, reason string) {
 		delete(h, name) // qualified private and no-cache: never stored
 	}
 	e.Lifetime, e.InitialAge = v.lifetime, v.initialAge
+	// The 304 validated the stored body for this request: the renewed
+	// entry is this request's variant, under the Vary the 304 states.
+	e.Vary, e.RequestHeader = v.vary, varyValues(v.vary, rec.req.Header)
 	e.StaleWhileRevalidate, e.StaleIfError = v.swr, v.sie
 	e.MustRevalidate, e.NoCache = v.mustReval, v.noCache
 	if v.reason != "" {
