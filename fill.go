@@ -131,8 +131,8 @@ func (fl *fillState) release() {
 // neither fails the waiters nor truncates what is stored; see detached.
 func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handler, l *lookup, f *flight) {
 	fl := &fillState{c: c, key: l.str(), f: f, reqTime: now(), clientStatus: true, fwd: l.fwd()}
-	fl.holdErrors = c.staleIfErrorOK(r.Context(), l)
 	fl.stale, fl.staleWindow, fl.ctx = l.stale, l.rcc.staleIfError, r.Context()
+	fl.holdErrors = fl.staleOK()
 	ctx, det := detach(r.Context(), c.cfg.refreshTimeout)
 	defer det.stop()
 	fl.det = det
@@ -165,7 +165,7 @@ func (c *Cache) runFill(w http.ResponseWriter, r *http.Request, next http.Handle
 			return
 		}
 		c.core.flights.release(l.str(), f, nil, true)
-		if rec.wroteHeader && !rec.held || !fl.holdErrors || !c.staleIfErrorOK(r.Context(), l) {
+		if rec.wroteHeader && !rec.held || !fl.holdErrors || !fl.staleOK() {
 			return // the panic goes on to net/http
 		}
 		v := recover()
@@ -208,7 +208,7 @@ func (c *Cache) fillDone(w http.ResponseWriter, r *http.Request, l *lookup, rec 
 		return
 	case rec.held:
 		c.core.flights.release(l.str(), f, nil, true)
-		if c.staleIfErrorOK(r.Context(), l) {
+		if rec.fl.staleOK() {
 			c.serveStaleEntry(w, r, l, "status-"+strconv.Itoa(rec.status))
 		} else {
 			rec.replayHeld() // the window closed, or the entry was invalidated

@@ -10,15 +10,14 @@ import (
 
 // verdict is what the cache decided about storing one response.
 type verdict struct {
-	reason        string // why the response is not stored; "" when it is
-	lifetime      time.Duration
-	swr, sie      time.Duration
-	mustReval     bool
-	noCache       bool
-	initialAge    time.Duration
-	vary          []string // canonical, sorted; WithVary included
-	dropFields    []string // named by qualified no-cache and private
-	shareableOnly bool     // not stored, but a property of the request, not of the key
+	reason     string // why the response is not stored; "" when it is
+	lifetime   time.Duration
+	swr, sie   time.Duration
+	mustReval  bool
+	noCache    bool
+	initialAge time.Duration
+	vary       []string // canonical, sorted; WithVary included
+	dropFields []string // named by qualified no-cache and private
 }
 
 // heuristic reports whether WithTTL applies to status: the statuses RFC 9110

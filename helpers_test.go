@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -69,3 +70,23 @@ func contextWithCancel(r *http.Request) (context.Context, context.CancelFunc) {
 
 // discardLogger returns a logger that drops everything.
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// anonymousOnly returns a KeyFunc that keys requests as base does, but
+// bypasses those with a session cookie: a route whose pages are personal.
+func anonymousOnly(base KeyFunc) KeyFunc {
+	return func(r *http.Request) string {
+		if strings.Contains(r.Header.Get("Cookie"), "sid=") {
+			return "" // personalised: bypass
+		}
+		return base(r)
+	}
+}
+
+// greeter greets the session's user, or a guest.
+var greeter = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if ck, err := r.Cookie("sid"); err == nil {
+		io.WriteString(w, "hello "+ck.Value)
+		return
+	}
+	io.WriteString(w, "hello guest")
+})

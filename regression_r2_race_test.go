@@ -42,7 +42,7 @@ func TestRegression2RaceStress(t *testing.T) {
 			}
 			io.WriteString(w, "c")
 		case "err":
-			http.Error(w, "x", 503)
+			http.Error(w, "x", http.StatusServiceUnavailable)
 		default:
 			w.Header().Set("Cache-Control", "max-age=1")
 			runtime.Gosched()

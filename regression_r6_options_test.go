@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,10 +13,8 @@ import (
 func TestRegression6WithVaryListIsNotOneName(t *testing.T) {
 	t.Parallel()
 	for _, bad := range []string{"Accept-Language, Cookie", " Accept", "*", ""} {
-		assert.PanicsWithValue(t, `httpcache: WithVary(`+quote(bad)+`): not a header field name; pass one name per argument`,
+		assert.PanicsWithValue(t, `httpcache: WithVary(`+strconv.Quote(bad)+`): not a header field name; pass one name per argument`,
 			func() { New(WithVary(bad)) }, bad)
 	}
 	assert.NotPanics(t, func() { New(WithVary("Accept-Language", "cookie")).Close() })
 }
-
-func quote(s string) string { return `"` + s + `"` }

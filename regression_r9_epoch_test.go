@@ -13,7 +13,7 @@ import (
 func TestRegression9EntryEpochFromEarlierProcessEscapesInvalidation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := &review9MapStore{m: map[string]*Entry{}}
+	store := newCodecStore() // a shared store that outlives the process
 	o := newOrigin("old", "Cache-Control", "max-age=3600")
 
 	before := New(WithStore(store), WithLogger(discardLogger())) // the process before the restart

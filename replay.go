@@ -14,10 +14,15 @@ import (
 // copyHeader copies e's header into dst as copyHeader does, from the list
 // of its fields made when it was stored, which is faster to walk than the
 // map; an entry without one (one decoded from a shared store) is copied
-// from its map.
+// from its map. Surrogate-Control, kept for revalidations, is never
+// replayed: the list leaves it out.
 func (e *Entry) copyHeader(dst http.Header, extra int) (spare []string) {
 	if e.memo == nil || e.memo.fields == nil || !e.memo.of(e) {
-		return copyHeader(dst, e.Header, extra)
+		spare = copyHeader(dst, e.Header, extra)
+		if _, ok := e.Header[headerSurrogateControl]; ok {
+			delete(dst, headerSurrogateControl)
+		}
+		return spare
 	}
 	all := make([]string, e.memo.values+extra)
 	i := 0
@@ -81,6 +86,9 @@ func mapID(h http.Header) uintptr { return uintptr(reflect.ValueOf(h).UnsafePoin
 func newMemoCell(h http.Header) *memoCell {
 	m := &memoCell{fields: make([]headerField, 0, len(h)), header: mapID(h)}
 	for k, vv := range h {
+		if k == headerSurrogateControl {
+			continue // for revalidations, not for clients
+		}
 		m.fields = append(m.fields, headerField{k, vv})
 		m.values += len(vv)
 	}

@@ -263,9 +263,6 @@ func (e *Entry) age(now time.Time) time.Duration {
 func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time, status string) {
 	h := w.Header()
 	spare := e.copyHeader(h, 2)
-	if _, ok := e.Header[headerSurrogateControl]; ok {
-		delete(h, headerSurrogateControl) // kept for revalidation, not for clients
-	}
 	age, hit := e.replayValues(now)
 	if status == "" {
 		status = hit
