@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// maxDeltaSeconds is the largest delta-seconds value kept: larger values are
-// clamped to it (RFC 9111 Section 1.2.2).
-const maxDeltaSeconds = 1 << 31
-
 // cacheControl is the parsed form of the Cache-Control field lines of a request or response.
 type cacheControl struct {
 	// Delta-seconds values, in seconds; -1 when the directive is absent.
@@ -262,7 +258,7 @@ func (cc *cacheControl) delta(d ccDirective) *int64 {
 // any staleness; with a malformed one it is ignored.
 func (cc *cacheControl) applyMaxStale(el ccElement) {
 	if !el.hasValue && !el.malformed {
-		cc.maxStale, cc.maxStaleAny = maxDeltaSeconds, true
+		cc.maxStale, cc.maxStaleAny = maxDelta, true
 		return
 	}
 	cc.maxStale = deltaOr(el, -1)
@@ -290,7 +286,7 @@ func (cc *cacheControl) applyFlag(d ccDirective) {
 	}
 }
 
-// deltaOr returns el's delta-seconds value, clamped to maxDeltaSeconds, or
+// deltaOr returns el's delta-seconds value, clamped to maxDelta, or
 // bad when the value is missing or malformed. Only ASCII digits are valid.
 // A quoted value (max-age="5") is accepted: RFC 9111 Section 5.2 says
 // senders must not quote delta-seconds, but caches commonly accept it.
@@ -308,7 +304,7 @@ func deltaOr(el ccElement, bad int64) int64 {
 		if c < '0' || c > '9' {
 			return bad
 		}
-		n = min(n*10+int64(c-'0'), maxDeltaSeconds)
+		n = min(n*10+int64(c-'0'), maxDelta)
 	}
 	return n
 }
@@ -391,14 +387,17 @@ func trimOWS(s string) string {
 // isToken reports whether s is a non-empty token (RFC 9110 Section 5.6.2).
 func isToken(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-		if !ok {
+		if !isTokenByte(s[i]) {
 			return false
 		}
 	}
 	return s != ""
+}
+
+// isTokenByte reports whether b is an RFC 9110 tchar.
+func isTokenByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' ||
+		strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
 }
 
 // parseHTTPDate parses an HTTP-date (http.ParseTime formats); ok false when malformed.

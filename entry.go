@@ -108,7 +108,7 @@ func (e *Entry) Expires() time.Time {
 	if e.MustRevalidate || e.NoCache {
 		keep = 0
 	}
-	if len(e.Header["Etag"]) > 0 || len(e.Header["Last-Modified"]) > 0 {
+	if hasValidator(e.Header) {
 		// An entry with validators stays useful past its lifetime: the
 		// fill that replaces it asks the handler whether it changed.
 		keep = max(keep, min(e.Lifetime, 1<<31*time.Second), time.Hour)

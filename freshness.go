@@ -3,7 +3,6 @@ package httpcache
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -182,21 +181,12 @@ func ageValue(lines []string) time.Duration {
 	if len(lines) == 0 {
 		return 0
 	}
-	s := ""
+	n, ok := int64(0), false
 	if len(lines) == 1 {
-		s = strings.Trim(lines[0], " \t")
+		n, ok = deltaSeconds(strings.Trim(lines[0], " \t"))
 	}
-	if s == "" {
-		return maxDelta * time.Second
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return maxDelta * time.Second
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n > maxDelta {
-		n = maxDelta // only digits, so the error is an overflow
+	if !ok {
+		n = maxDelta
 	}
 	return time.Duration(n) * time.Second
 }
@@ -234,7 +224,7 @@ func (c *Cache) varyNames(h http.Header) (names []string, ok bool) {
 			part = strings.TrimSpace(part)
 			switch {
 			case part == "":
-			case part == "*" || !validFieldName(part):
+			case part == "*" || !isToken(part):
 				return nil, false
 			default:
 				names = append(names, http.CanonicalHeaderKey(part))
@@ -243,17 +233,6 @@ func (c *Cache) varyNames(h http.Header) (names []string, ok bool) {
 	}
 	slices.Sort(names)
 	return slices.Compact(names), true
-}
-
-// validFieldName reports whether s is an RFC 9110 token.
-func validFieldName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b <= ' ' || b >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", b) >= 0 {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // mentions reports whether word appears in lines, in any case, as a bare
@@ -278,9 +257,4 @@ func mentions(lines []string, word string) bool {
 		}
 	}
 	return false
-}
-
-// isTokenByte reports whether b may appear in an RFC 9110 token.
-func isTokenByte(b byte) bool {
-	return b > ' ' && b < 0x7f && strings.IndexByte("\"(),/:;<=>?@[\\]{}", b) < 0
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -133,20 +134,11 @@ func entryTags(r *http.Request, given []string) (tags []string, ok bool) {
 	tags = make([]string, 0, 2+len(given))
 	tags = append(tags, tagAll, urlTag(r.Host, r.URL.Path))
 	for _, t := range given {
-		if !containsString(tags, t) {
+		if !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}
 	}
 	return tags, len(tags) <= 2+maxTags
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // takeHeaderTags returns the tags a response's header names and removes the
@@ -185,8 +177,7 @@ func (c *Cache) serveUnsafe(w http.ResponseWriter, r *http.Request, next http.Ha
 func (w *passWriter) invalidate(code int) {
 	h := w.rw.Header()
 	groups, err := parseCacheGroups(h["Cache-Group-Invalidation"])
-	stripTagHeaders(h)
-	delete(h, headerSurrogateControl)
+	stripCacheFields(h)
 	if code < 200 || code > 399 {
 		return
 	}

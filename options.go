@@ -102,7 +102,7 @@ func WithMaxBodyBytes(n int64) Option {
 func WithVary(headers ...string) Option {
 	return func(c *config) {
 		for _, h := range headers {
-			if h == "*" || !validFieldName(h) {
+			if h == "*" || !isToken(h) {
 				panic(fmt.Sprintf("httpcache: WithVary(%q): not a header field name; pass one name per argument", h))
 			}
 			c.vary = append(c.vary, http.CanonicalHeaderKey(h))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 )
 
@@ -73,7 +74,7 @@ func (st *reqState) addRaw(tags []string) {
 			if s.overflow {
 				break // not stored anyway: keep no more, compare no more
 			}
-			if !containsString(s.tags, t) {
+			if !slices.Contains(s.tags, t) {
 				s.tags = append(s.tags, t)
 				if len(s.tags) > maxTags {
 					break
